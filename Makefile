@@ -1,0 +1,67 @@
+# Antenna: `make run` starts the server, `make test` runs every check and test. Both set themselves up.
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+VENDOR := src/antenna/web/static/vendor
+HOST ?= 127.0.0.1
+PORT ?= 8765
+
+.PHONY: help run test check bench assets install dev system-deps clean
+
+help:
+	@echo "make run    - install and start antenna serve on http://$(HOST):$(PORT) (data in ./data)"
+	@echo "make test   - install dev tools and Debian packages the tests need, then check and test everything"
+	@echo "make check  - ruff, mypy --strict, import-direction contracts"
+	@echo "make bench  - run the benchmarks in bench/ (results go in BENCHMARKS.md by hand)"
+
+$(BIN)/python:
+	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Antenna needs Python 3.11 or newer"'
+	$(PYTHON) -m venv $(VENV) || { scripts/ensure-system-packages "__venv__=python3-venv" && rm -rf $(VENV) && $(PYTHON) -m venv $(VENV); }
+	$(BIN)/python -m pip install -q --upgrade pip
+
+$(VENV)/.runtime: $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install -q -e .
+	touch $@
+
+$(VENV)/.dev: $(VENV)/.runtime
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $@
+
+$(VENDOR)/.stamp: package.json package-lock.json
+	scripts/ensure-system-packages npm=npm
+	npm ci --no-audit --no-fund --loglevel=error
+	mkdir -p $(VENDOR)
+	cp node_modules/htmx.org/dist/htmx.min.js node_modules/htmx-ext-sse/dist/sse.js \
+	   node_modules/@picocss/pico/css/pico.min.css $(VENDOR)/
+	touch $@
+
+install: $(VENV)/.runtime $(VENDOR)/.stamp
+assets: $(VENDOR)/.stamp
+dev: $(VENV)/.dev $(VENDOR)/.stamp
+
+system-deps:
+	scripts/ensure-system-packages chromium=chromium pg_dump=postgresql-client \
+	  /usr/share/fonts/truetype/dejavu=fonts-dejavu-core
+
+run: install
+	$(BIN)/antenna --data ./data serve --host $(HOST) --port $(PORT)
+
+check: $(VENV)/.dev
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+test: dev system-deps
+	$(MAKE) --no-print-directory check
+	$(BIN)/pytest
+
+bench: dev
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) node_modules $(VENDOR) .pytest_cache .mypy_cache .ruff_cache

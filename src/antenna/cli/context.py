@@ -1,0 +1,49 @@
+"""What every CLI command shares: the data dir, and opening settings, logging and the container."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import typer
+
+from antenna.container import Container, build_container, open_data_dir
+from antenna.logs import configure_logging
+from antenna.settings import Settings
+
+
+@dataclass
+class CliState:
+    """Global options given before the sub-command."""
+
+    data_dir: Path
+
+
+def state(ctx: typer.Context) -> CliState:
+    """Return the global CLI state."""
+    value = ctx.find_root().obj
+    assert isinstance(value, CliState)
+    return value
+
+
+def load(ctx: typer.Context) -> Settings:
+    """Prepare the data dir and read the settings (console logging stays quiet for scripts)."""
+    settings = open_data_dir(state(ctx).data_dir)
+    secrets = [s.get_secret_value() for s in (settings.admin_password, settings.media_token) if s]
+    configure_logging(
+        settings.data_dir,
+        level=settings.log_level,
+        max_bytes=settings.log_max_bytes,
+        backups=settings.log_backups,
+        secrets=secrets,
+        console=os.environ.get("ANTENNA_LOG_CONSOLE") == "1",
+    )
+    return settings
+
+
+def open_container(ctx: typer.Context) -> Container:
+    """Return a container for a one-shot command; jobs of dead processes are recovered first."""
+    container = build_container(load(ctx))
+    container.runner.recover()
+    return container

@@ -1,0 +1,86 @@
+"""Typer root: `antenna` with global --data, the sub-apps, and the error policy (exit 2 user, 1 bug)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import click
+import typer
+
+from antenna import __version__
+from antenna.cli import admin, jobs, serve, storage
+from antenna.cli.context import CliState
+from antenna.cli.output import print_error
+from antenna.errors import UserError
+from antenna.logs import LOG_FILE
+
+log = logging.getLogger(__name__)
+
+app = typer.Typer(
+    name="antenna",
+    help="Antenna: podcasts, YouTube, IPTV, VOD and Plex for your home media server.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"antenna {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    data: Annotated[
+        Path,
+        typer.Option("--data", envvar="ANTENNA_DATA", help="Data dir: settings, database, logs, backups."),
+    ] = Path("data"),
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """Antenna's command line."""
+    ctx.obj = CliState(data_dir=data)
+
+
+app.command("serve")(serve.serve)
+app.command("backup")(storage.backup)
+app.command("restore")(storage.restore)
+app.add_typer(jobs.jobs_app, name="jobs")
+app.add_typer(jobs.schedule_app, name="schedule")
+app.add_typer(admin.db_app, name="db")
+app.add_typer(admin.config_app, name="config")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the CLI: user errors print one line and exit 2; bugs print the log path and exit 1."""
+    try:
+        result = app(args=argv, standalone_mode=False)
+    except UserError as exc:
+        print_error(str(exc))
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        print_error("Aborted.")
+        sys.exit(1)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except Exception as exc:
+        log.exception("antenna %s crashed", " ".join(sys.argv[1:]))
+        data = os.environ.get("ANTENNA_DATA", "data")
+        print_error(
+            f"internal error ({type(exc).__name__}: {exc}). The traceback is in {Path(data) / LOG_FILE}; "
+            "please include it when you report this."
+        )
+        sys.exit(1)
+    if isinstance(result, int) and result:
+        sys.exit(result)

@@ -1,0 +1,131 @@
+"""The one place that builds things: engine, repositories, bus, runner, scheduler and services."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from antenna.backup.service import BackupService
+from antenna.db.engine import make_engine, make_session_factory
+from antenna.db.migrate import upgrade
+from antenna.db.repos.jobs import JobRepository
+from antenna.db.repos.schedules import ScheduleRepository
+from antenna.db.repos.secrets import SecretRepository
+from antenna.fs import Trash, prepare_data_dir, write_if_missing
+from antenna.jobs.bus import EventBus
+from antenna.jobs.models import JobKind
+from antenna.jobs.runner import JobRunner
+from antenna.jobs.schedule_service import ScheduleService
+from antenna.jobs.scheduler import Scheduler
+from antenna.maintenance.service import MaintenanceService
+from antenna.settings import SETTINGS_FILE, Settings, default_toml, load_settings
+
+DEFAULT_SCHEDULES = {"maintenance": "daily 04:30"}
+
+
+def utc_now() -> datetime:
+    """Return the current time in UTC (the clock everything gets)."""
+    return datetime.now(UTC)
+
+
+def open_data_dir(data_dir: Path, environ: Mapping[str, str] | None = None) -> Settings:
+    """Make the data dir usable, write antenna.toml with commented defaults on first start, load settings."""
+    path = prepare_data_dir(data_dir)
+    write_if_missing(path / SETTINGS_FILE, default_toml())
+    return load_settings(path, environ)
+
+
+@dataclass
+class Container:
+    """Everything a shell (web, CLI) needs, built from settings."""
+
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    bus: EventBus
+    jobs: JobRepository
+    schedules: ScheduleRepository
+    secrets: SecretRepository
+    runner: JobRunner
+    scheduler: Scheduler
+    schedule_service: ScheduleService
+    backups: BackupService
+    trash: Trash
+    clock: Callable[[], datetime]
+
+    @property
+    def data_dir(self) -> Path:
+        """Return the data dir."""
+        return self.settings.data_dir
+
+    def close(self) -> None:
+        """Release database connections."""
+        self.engine.dispose()
+
+
+def build_container(settings: Settings, *, migrate: bool = True) -> Container:
+    """Build every service from settings; run migrations first unless told not to."""
+    clock = utc_now
+    engine = make_engine(settings.effective_database_url)
+    if migrate:
+        upgrade(engine)
+    sessions = make_session_factory(engine)
+    bus = EventBus()
+    jobs = JobRepository(sessions)
+    schedules = ScheduleRepository(sessions)
+    runner = JobRunner(jobs, bus, max_parallel=settings.job_concurrency, clock=clock)
+    backups = BackupService(
+        data_dir=settings.data_dir,
+        database_url=settings.effective_database_url,
+        keep=settings.backup_keep,
+        pages_per_step=settings.backup_pages_per_step,
+        step_sleep_ms=settings.backup_step_sleep_ms,
+        clock=clock,
+    )
+    trash = Trash(settings.data_dir / "trash")
+    maintenance = MaintenanceService(
+        trash=trash, jobs=jobs, retention_days=settings.trash_retention_days, clock=clock
+    )
+    runner.register(
+        JobKind(
+            "backup",
+            "Backup",
+            backups.run,
+            resumable=True,
+            description="Copy the database and settings into a timestamped archive in the data dir.",
+        )
+    )
+    runner.register(
+        JobKind(
+            "maintenance",
+            "Maintenance",
+            maintenance.run,
+            resumable=True,
+            description="Purge trashed files past their retention and old job history.",
+        )
+    )
+    if migrate:
+        for name, expression in DEFAULT_SCHEDULES.items():
+            schedules.insert_if_missing(name, job_kind=name, expression=expression, now=clock())
+    scheduler = Scheduler(schedules, jobs, runner, default_timezone=settings.timezone, clock=clock)
+    schedule_service = ScheduleService(schedules, runner, default_timezone=settings.timezone, clock=clock)
+    return Container(
+        settings=settings,
+        engine=engine,
+        sessions=sessions,
+        bus=bus,
+        jobs=jobs,
+        schedules=schedules,
+        secrets=SecretRepository(sessions),
+        runner=runner,
+        scheduler=scheduler,
+        schedule_service=schedule_service,
+        backups=backups,
+        trash=trash,
+        clock=clock,
+    )

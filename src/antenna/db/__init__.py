@@ -1,0 +1,1 @@
+"""Database: engine, tables, repositories and Alembic migrations. The only place that builds SQL."""

@@ -1,0 +1,1 @@
+"""Repositories: query functions per aggregate; the only place that builds SQL."""

@@ -1,0 +1,1 @@
+"""Housekeeping: purge the trash past its retention and drop old job history."""

@@ -1,0 +1,1 @@
+"""Browser end-to-end tests: headless Debian chromium driven by Playwright."""
