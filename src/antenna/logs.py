@@ -35,9 +35,9 @@ def configure_logging(
     max_bytes: int = 5_000_000,
     backups: int = 3,
     secrets: Iterable[str] = (),
-    console: bool = True,
+    console_level: str | None = None,
 ) -> RedactingFilter:
-    """Send Antenna's logs to the console and data_dir/logs/antenna.log; return the redaction filter."""
+    """Send logs to data_dir/logs/antenna.log (and stderr at console_level); return the redaction filter."""
     redactor = RedactingFilter(secrets)
     root = logging.getLogger("antenna")
     for handler in list(root.handlers):
@@ -46,8 +46,9 @@ def configure_logging(
     root.setLevel(level)
     root.propagate = False
     formatter = logging.Formatter(_FORMAT)
-    if console:
-        stream = logging.StreamHandler()
+    if console_level:
+        stream = logging.StreamHandler()  # stderr, so --json output on stdout stays clean
+        stream.setLevel(console_level)
         stream.setFormatter(formatter)
         stream.addFilter(redactor)
         root.addHandler(stream)
@@ -60,12 +61,17 @@ def configure_logging(
         rotating.setFormatter(formatter)
         rotating.addFilter(redactor)
         root.addHandler(rotating)
-    # Third-party loggers that echo URLs go through the same mask.
-    for name in ("uvicorn", "uvicorn.error", "apscheduler", "alembic"):
+    # Third-party loggers write through the same handlers, so the same mask covers URLs they echo.
+    for name, floor in (
+        ("uvicorn", logging.INFO),
+        ("uvicorn.access", logging.WARNING),
+        ("apscheduler", logging.WARNING),
+        ("alembic", logging.WARNING),
+    ):
         logger = logging.getLogger(name)
-        for handler in logger.handlers:
-            handler.addFilter(redactor)
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+        logger.handlers = list(root.handlers)
+        logger.setLevel(floor)
+        logger.propagate = False
     return redactor
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,8 +26,8 @@ def state(ctx: typer.Context) -> CliState:
     return value
 
 
-def load(ctx: typer.Context) -> Settings:
-    """Prepare the data dir and read the settings (console logging stays quiet for scripts)."""
+def load(ctx: typer.Context, *, verbose: bool = False) -> Settings:
+    """Prepare the data dir, read settings, set up logging (console: warnings, or log_level if verbose)."""
     settings = open_data_dir(state(ctx).data_dir)
     secrets = [s.get_secret_value() for s in (settings.admin_password, settings.media_token) if s]
     configure_logging(
@@ -37,7 +36,7 @@ def load(ctx: typer.Context) -> Settings:
         max_bytes=settings.log_max_bytes,
         backups=settings.log_backups,
         secrets=secrets,
-        console=os.environ.get("ANTENNA_LOG_CONSOLE") == "1",
+        console_level=settings.log_level if verbose else "WARNING",
     )
     return settings
 

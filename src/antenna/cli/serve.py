@@ -41,7 +41,7 @@ def serve(
     port: Annotated[int | None, typer.Option(help="Port (default from settings: 8765).")] = None,
 ) -> None:
     """Start the web UI, REST API, job runner and scheduler."""
-    settings = load(ctx)
+    settings = load(ctx, verbose=True)
     with DataDirLock(settings.data_dir / "antenna.lock"):
         bind_host = host or settings.host
         bind_port = port or settings.port
@@ -63,7 +63,7 @@ def serve(
             app,
             host=bind_host,
             port=bind_port,
-            log_level="warning",
+            log_config=None,  # uvicorn logs through Antenna's handlers (file, console, redaction)
             access_log=False,
             timeout_graceful_shutdown=3,
             lifespan="on",
