@@ -264,3 +264,24 @@ def test_schedule_service_refuses_bad_input(container: Container) -> None:
             "nightly", "daily 03:00", job_kind="backup", quiet_window="25:00-26:00"
         )
     assert container.schedules.get("nightly") is None
+
+
+def test_maintenance_purges_old_trash_and_job_history(container: Container, tmp_path: Path) -> None:
+    library = tmp_path / "library"
+    library.mkdir()
+    old_file = library / "old.mp3"
+    old_file.write_bytes(b"x")
+    new_file = library / "new.mp3"
+    new_file.write_bytes(b"y")
+    long_ago = datetime(2020, 1, 1, tzinfo=UTC)
+    container.trash.put(old_file, relative_to=library, now=long_ago)
+    container.trash.put(new_file, relative_to=library, now=datetime.now(UTC))
+    ancient = container.jobs.create("backup", {}, now=long_ago)
+    container.jobs.finish(ancient.id, JobStatus.SUCCEEDED, now=long_ago)
+
+    job = asyncio.run(container.runner.run_now("maintenance"))
+
+    assert job.status is JobStatus.SUCCEEDED
+    assert job.message == "1 trashed item(s) purged, 1 old job(s) pruned"
+    assert [e.original.name for e in container.trash.entries()] == ["new.mp3"]
+    assert container.jobs.get(ancient.id) is None

@@ -80,14 +80,18 @@ class AuthService:
         """Replace the admin password."""
         self._repo.set(PASSWORD, hash_password(password), now=self._clock())
 
+    def _get_or_create(self, name: str, nbytes: int) -> str:
+        # set_if_missing, then read back: two processes starting at once end up with the same value.
+        value = self._repo.get(name)
+        if value is None:
+            self._repo.set_if_missing(name, secrets.token_urlsafe(nbytes), now=self._clock())
+            value = self._repo.get(name)
+        assert value is not None
+        return value
+
     def api_key(self) -> str:
         """Return the API key, creating it on first use."""
-        key = self._repo.get(API_KEY)
-        if key is None:
-            self._repo.set_if_missing(API_KEY, secrets.token_urlsafe(32), now=self._clock())
-            key = self._repo.get(API_KEY)
-        assert key is not None
-        return key
+        return self._get_or_create(API_KEY, 32)
 
     def regenerate_api_key(self) -> str:
         """Replace the API key (the old one stops working at once); return the new one."""
@@ -104,9 +108,4 @@ class AuthService:
 
     def session_key(self) -> str:
         """Return the key that signs session cookies, creating it on first use."""
-        key = self._repo.get(SESSION_KEY)
-        if key is None:
-            self._repo.set_if_missing(SESSION_KEY, secrets.token_urlsafe(48), now=self._clock())
-            key = self._repo.get(SESSION_KEY)
-        assert key is not None
-        return key
+        return self._get_or_create(SESSION_KEY, 48)

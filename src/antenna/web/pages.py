@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -85,7 +86,10 @@ def dashboard(request: Request, container: ContainerDep) -> Response:
     """Show what runs, what failed recently, what comes next, and the next steps for a newcomer."""
     active = [job_payload(j) for j in container.jobs.active()]
     failed = [job_payload(j) for j in container.jobs.search(limit=5, status=[JobStatus.FAILED])]
-    schedules = container.schedule_service.list()
+    far = datetime.max.replace(tzinfo=UTC)
+    schedules = sorted(
+        container.schedule_service.list(), key=lambda v: v.next_runs[0] if v.next_runs else far
+    )
     backups = container.backups.list()
     return templates.TemplateResponse(
         request,
