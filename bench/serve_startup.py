@@ -29,6 +29,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from antenna.backup.archive import GZIP_LEVEL
+
 RUNS = 5  # start-up runs per variant (median reported)
 MEMORY_RUNS = 3  # idle-memory runs per variant (median reported)
 BACKUP_RUNS = 3
@@ -50,14 +52,14 @@ async def health() -> dict[str, str]:
 
 BASELINE_BACKUP = """
 import sqlite3, sys, tarfile
-source, dest, archive = sys.argv[1], sys.argv[2], sys.argv[3]
+source, dest, archive, level = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 src = sqlite3.connect(source)
 dst = sqlite3.connect(dest)
 src.backup(dst, pages=1024)
 dst.close()
 src.close()
 if archive != "-":
-    with tarfile.open(archive, "w:gz", compresslevel=6) as tar:
+    with tarfile.open(archive, "w:gz", compresslevel=level) as tar:
         tar.add(dest, arcname="antenna.db")
 """
 
@@ -263,10 +265,12 @@ def measure_backup(work: Path) -> dict[str, Any]:
         sizes["antenna archive"] = archives[-1].stat().st_size
         shutil.rmtree(data / "backups")  # keep every run the same: nothing to prune
         copy.unlink(missing_ok=True)
-        results["copy"].append(_run_child([sys.executable, str(script), str(db_path), str(copy), "-"]))
+        results["copy"].append(
+            _run_child([sys.executable, str(script), str(db_path), str(copy), "-", str(GZIP_LEVEL)])
+        )
         copy.unlink()
         results["copy+tar.gz"].append(
-            _run_child([sys.executable, str(script), str(db_path), str(copy), str(archive)])
+            _run_child([sys.executable, str(script), str(db_path), str(copy), str(archive), str(GZIP_LEVEL)])
         )
         sizes["baseline archive"] = archive.stat().st_size
         copy.unlink()

@@ -89,7 +89,11 @@ def build_container(settings: Settings, *, migrate: bool = True) -> Container:
     )
     trash = Trash(settings.data_dir / "trash")
     maintenance = MaintenanceService(
-        trash=trash, jobs=jobs, retention_days=settings.trash_retention_days, clock=clock
+        trash=trash,
+        jobs=jobs,
+        retention_days=settings.trash_retention_days,
+        clock=clock,
+        temp_dirs=[(settings.data_dir / "tmp", "*"), (backups.backup_dir, ".*.tmp")],
     )
     runner.register(
         JobKind(

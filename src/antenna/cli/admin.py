@@ -8,8 +8,6 @@ import typer
 
 from antenna.cli.context import load
 from antenna.cli.output import print_json, print_line, print_table
-from antenna.db.engine import make_engine
-from antenna.db.migrate import current_revision, head_revision, upgrade
 from antenna.redact import redact
 from antenna.settings import SETTINGS_FILE, redacted_view
 
@@ -20,6 +18,9 @@ config_app = typer.Typer(help="Settings.", no_args_is_help=True)
 @db_app.command("upgrade")
 def db_upgrade(ctx: typer.Context) -> None:
     """Bring the database schema up to date (also done on every start)."""
+    from antenna.db.engine import make_engine  # lazy: `--help` needs no database stack
+    from antenna.db.migrate import upgrade
+
     settings = load(ctx)
     engine = make_engine(settings.effective_database_url)
     try:
@@ -36,6 +37,9 @@ def db_upgrade(ctx: typer.Context) -> None:
 @db_app.command("status")
 def db_status(ctx: typer.Context) -> None:
     """Show the schema revision of the database and of this Antenna."""
+    from antenna.db.engine import make_engine
+    from antenna.db.migrate import current_revision, head_revision
+
     settings = load(ctx)
     engine = make_engine(settings.effective_database_url)
     try:

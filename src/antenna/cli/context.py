@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
-from antenna.container import Container, build_container, open_data_dir
 from antenna.logs import configure_logging
 from antenna.settings import Settings
+
+if TYPE_CHECKING:
+    from antenna.container import Container
 
 
 @dataclass
@@ -28,6 +31,8 @@ def state(ctx: typer.Context) -> CliState:
 
 def load(ctx: typer.Context, *, verbose: bool = False) -> Settings:
     """Prepare the data dir, read settings, set up logging (console: warnings, or log_level if verbose)."""
+    from antenna.container import open_data_dir  # lazy: `--help` needs no database stack
+
     settings = open_data_dir(state(ctx).data_dir)
     secrets = [s.get_secret_value() for s in (settings.admin_password, settings.media_token) if s]
     configure_logging(
@@ -43,6 +48,8 @@ def load(ctx: typer.Context, *, verbose: bool = False) -> Settings:
 
 def open_container(ctx: typer.Context) -> Container:
     """Return a container for a one-shot command; jobs of dead processes are recovered first."""
+    from antenna.container import build_container
+
     container = build_container(load(ctx))
     container.runner.recover()
     return container

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import logging
-import os
 import sys
+import traceback
 from pathlib import Path
 from typing import Annotated
 
-import click
 import typer
 
 from antenna import __version__
@@ -16,7 +15,6 @@ from antenna.cli import admin, jobs, serve, storage
 from antenna.cli.context import CliState
 from antenna.cli.output import print_error
 from antenna.errors import UserError
-from antenna.logs import LOG_FILE
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +57,14 @@ app.add_typer(admin.db_app, name="db")
 app.add_typer(admin.config_app, name="config")
 
 
+def _where_traceback_is() -> str:
+    for handler in logging.getLogger("antenna").handlers:
+        if isinstance(handler, logging.FileHandler):
+            return f"The traceback is in {handler.baseFilename}; please include it when you report this."
+    traceback.print_exc()
+    return "The traceback is above; please include it when you report this."
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI: user errors print one line and exit 2; bugs print the log path and exit 1."""
     try:
@@ -66,21 +72,23 @@ def main(argv: list[str] | None = None) -> None:
     except UserError as exc:
         print_error(str(exc))
         sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
-        print_error("Aborted.")
+    except typer.Abort:
+        print_error("Aborted; nothing was changed.")
         sys.exit(1)
-    except click.ClickException as exc:
-        exc.show()
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.TyperException as exc:  # Typer 0.29 vendors click: usage errors arrive as these
+        show = getattr(exc, "show", None)
+        if callable(show):
+            show()
+        else:
+            print_error(exc.format_message())
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         sys.exit(130)
     except Exception as exc:
         log.exception("antenna %s crashed", " ".join(sys.argv[1:]))
-        data = os.environ.get("ANTENNA_DATA", "data")
-        print_error(
-            f"internal error ({type(exc).__name__}: {exc}). The traceback is in {Path(data) / LOG_FILE}; "
-            "please include it when you report this."
-        )
+        print_error(f"internal error ({type(exc).__name__}: {exc}). {_where_traceback_is()}")
         sys.exit(1)
     if isinstance(result, int) and result:
         sys.exit(result)

@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 import logging
+import signal
 import socket
+import sys
 from typing import Annotated
 
 import typer
-import uvicorn
 
 from antenna.cli.context import load
 from antenna.cli.output import print_line
 from antenna.container import build_container
 from antenna.errors import UserError
 from antenna.fs import DataDirLock
-from antenna.web.app import create_app
-from antenna.web.auth import AuthService
 
 log = logging.getLogger(__name__)
+
+
+def _exit_cleanly(_signum: int, _frame: object) -> None:
+    sys.exit(0)
 
 
 def _check_port(host: str, port: int) -> None:
@@ -41,6 +44,11 @@ def serve(
     port: Annotated[int | None, typer.Option(help="Port (default from settings: 8765).")] = None,
 ) -> None:
     """Start the web UI, REST API, job runner and scheduler."""
+    import uvicorn  # imported here: other commands and --help do not pay for the web stack
+
+    from antenna.web.app import create_app
+    from antenna.web.auth import AuthService
+
     settings = load(ctx, verbose=True)
     with DataDirLock(settings.data_dir / "antenna.lock"):
         bind_host = host or settings.host
@@ -68,6 +76,9 @@ def serve(
             timeout_graceful_shutdown=3,
             lifespan="on",
         )
+        # uvicorn re-raises SIGTERM after its graceful shutdown; turning it into SystemExit(0) lets the
+        # finally below close the database and log the stop.
+        signal.signal(signal.SIGTERM, _exit_cleanly)
         try:
             uvicorn.Server(config).run()
         finally:

@@ -81,6 +81,8 @@ def restore(
                 )
             container.engine.dispose()
             result = container.backups.restore(path)
+            # Jobs that were running when the backup was taken are not running now; nothing re-runs them.
+            container.runner.abandon_active("it was running when the restored backup was taken")
         print_line(f"Restored {result.engine} database from {info.name}.")
         if result.previous_settings:
             print_line(f"Previous antenna.toml kept as {result.previous_settings}.")

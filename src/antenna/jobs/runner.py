@@ -144,6 +144,15 @@ class JobRunner:
                     requeued.append(retry)
         return requeued
 
+    def abandon_active(self, reason: str) -> list[Job]:
+        """Mark every queued or running job interrupted without a retry (after a restore, say)."""
+        abandoned = []
+        for job in self._repo.active():
+            stopped = self._repo.mark_interrupted(job.id, now=self._clock(), reason=reason)
+            if stopped:
+                abandoned.append(stopped)
+        return abandoned
+
     def _requeue_if_resumable(self, job: Job) -> Job | None:
         kind = self._kinds.get(job.kind)
         if kind is None or not kind.resumable:
