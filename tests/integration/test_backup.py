@@ -6,6 +6,7 @@ import asyncio
 import io
 import json
 import sqlite3
+import stat
 import tarfile
 import threading
 from datetime import UTC, datetime, timedelta
@@ -136,6 +137,9 @@ def test_sqlite_backup_writes_archive_with_manifest(data_dir: Path, sqlite_url: 
     archive = data_dir / "backups" / "antenna-backup-20261122-031500.tar.gz"
     assert summary.startswith(f"backup {archive.name} (")
     assert summary.endswith("), 0 old archives pruned")
+    # The archive holds the API key and maybe passwords: owner-only, in an owner-only folder.
+    assert stat.S_IMODE(archive.stat().st_mode) == 0o600
+    assert stat.S_IMODE(archive.parent.stat().st_mode) == 0o700
     with tarfile.open(archive) as tar:
         assert tar.getnames() == ["manifest.json", "antenna.db", "antenna.toml"]
         manifest = json.load(tar.extractfile("manifest.json"))  # type: ignore[arg-type]

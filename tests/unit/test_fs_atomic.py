@@ -19,9 +19,11 @@ from antenna.fs.atomic import (
     atomic_write,
     atomic_write_text,
     atomic_writer,
+    ensure_dir,
     remove_file,
     same_content,
 )
+from antenna.fs.datadir import prepare_data_dir
 
 OLD_TIME = 1_000_000_000  # 2001: far from "now", so a rewrite cannot keep it by accident
 
@@ -232,3 +234,14 @@ def test_remove_file(tmp_path: Path) -> None:
     (tmp_path / "dir").mkdir()
     with pytest.raises(IsADirectoryError):
         remove_file(tmp_path / "dir")
+
+
+def test_atomic_writer_mode_and_private_dirs(tmp_path: Path) -> None:
+    target = tmp_path / "secret.bin"
+    with atomic_writer(target, mode=0o600) as stream:
+        stream.write(b"key")
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    folder = tmp_path / "private" / "inner"
+    ensure_dir(folder, mode=0o700)
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    assert stat.S_IMODE(prepare_data_dir(tmp_path / "data").stat().st_mode) == 0o700

@@ -119,7 +119,7 @@ def extract_members(archive: Path, targets: dict[str, Path]) -> None:
                 source = tar.extractfile(member) if member.isreg() else None
                 if source is None:
                     raise tarfile.TarError(f"member {name!r} is not a plain file")
-                with source, atomic_writer(dest) as out:
+                with source, atomic_writer(dest, mode=0o600) as out:
                     while chunk := source.read(CHUNK):
                         out.write(chunk)
     except (*READ_ERRORS, KeyError) as exc:

@@ -110,7 +110,7 @@ class BackupService:
             total = max(db_copy.stat().st_size + len(settings or b""), 1)
             counter = _Counter(total, progress, check_cancelled)
             path = self._new_archive_path(created)
-            with db_copy.open("rb") as db_file, atomic_writer(path) as raw:
+            with db_copy.open("rb") as db_file, atomic_writer(path, mode=0o600) as raw:
                 members: builtins.list[tuple[str, IO[bytes]]] = [(db_name, db_file)]
                 if settings is not None:
                     members.append((SETTINGS_FILE, io.BytesIO(settings)))
@@ -213,7 +213,7 @@ class BackupService:
         return path
 
     def _new_archive_path(self, created: datetime) -> Path:
-        ensure_dir(self.backup_dir)
+        ensure_dir(self.backup_dir, mode=0o700)
         base = f"antenna-backup-{created.strftime(STAMP)}"
         path = self.backup_dir / f"{base}.tar.gz"
         seq = 2

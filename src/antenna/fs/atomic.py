@@ -98,10 +98,15 @@ def same_content(path: Path, data: bytes) -> bool:
 
 
 @contextmanager
-def atomic_writer(path: Path) -> Iterator[BinaryIO]:
-    """Stream into a temp file beside path; replace path with it only if the block exits cleanly."""
+def atomic_writer(path: Path, *, mode: int | None = None) -> Iterator[BinaryIO]:
+    """Stream into a temp file beside path; replace path with it only if the block exits cleanly.
+
+    ``mode`` sets the permission bits before anything is written (0o600 for files holding secrets).
+    """
     temp, fd = _open_temp(path)
     try:
+        if mode is not None:
+            os.fchmod(fd, mode)
         with os.fdopen(fd, "wb") as stream:
             yield stream
             stream.flush()
@@ -127,8 +132,12 @@ def atomic_write_text(path: Path, text: str, encoding: str = "utf-8", only_if_ch
     return atomic_write(path, text.encode(encoding), only_if_changed=only_if_changed)
 
 
-def ensure_dir(path: Path) -> None:
-    """Create a folder and its parents if missing."""
+def ensure_dir(path: Path, *, mode: int | None = None) -> None:
+    """Create a folder and its parents if missing; ``mode`` is applied to a folder this call creates."""
+    if mode is not None and not path.exists():
+        path.mkdir(parents=True, exist_ok=True)
+        os.chmod(path, mode)  # mkdir's mode is masked by the umask; chmod is not
+        return
     path.mkdir(parents=True, exist_ok=True)
 
 

@@ -16,7 +16,8 @@ def prepare_data_dir(path: Path) -> Path:
     """Create the data dir if needed, prove it is writable, and return its resolved path."""
     folder = Path(path).expanduser().resolve()
     try:
-        ensure_dir(folder)
+        # Private by default: the database holds the API key and the settings may hold passwords.
+        ensure_dir(folder, mode=0o700)
     except FileExistsError:
         raise DataDirError(f"Data dir {folder} is a file, not a folder.", _HINT) from None
     except OSError as exc:
