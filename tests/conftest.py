@@ -9,6 +9,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# Timing is not what the property tests check; a busy 2-core CI machine must not turn into flaky failures.
+settings.register_profile(
+    "antenna", deadline=None, suppress_health_check=[HealthCheck.too_slow], print_blob=True
+)
+settings.load_profile("antenna")
 
 REQUIRE_SERVICES = os.environ.get("ANTENNA_REQUIRE_SERVICES") == "1"
 PG_ADMIN_URL = os.environ.get("ANTENNA_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")

@@ -19,7 +19,7 @@ from antenna.jobs.owner import current_owner
 from antenna.jobs.scheduler import Scheduler
 
 
-async def _wait_for(predicate: Callable[[], bool], timeout: float = 10) -> None:
+async def _wait_for(predicate: Callable[[], bool], timeout: float = 30) -> None:
     deadline = asyncio.get_running_loop().time() + timeout
     while not predicate():
         if asyncio.get_running_loop().time() > deadline:
@@ -285,3 +285,26 @@ def test_maintenance_purges_old_trash_and_job_history(container: Container, tmp_
     assert job.message == "1 trashed item(s) purged, 1 old job(s) pruned"
     assert [e.original.name for e in container.trash.entries()] == ["new.mp3"]
     assert container.jobs.get(ancient.id) is None
+
+
+def test_jobs_run_by_another_process_are_mirrored_on_the_bus(container: Container) -> None:
+    events: list[dict[str, object]] = []
+    container.bus.listen(lambda e: events.append(e.data))
+    now = datetime.now(UTC)
+    job = container.jobs.create("backup", {}, now=now)
+    container.jobs.claim(job.id, "another-host:4242:1", now=now)  # e.g. `antenna backup` in a shell
+
+    async def scenario() -> None:
+        await container.runner.start()
+        try:
+            container.jobs.progress(job.id, 3, 10, "copying")
+            await _wait_for(lambda: any(e["id"] == job.id and e["done"] == 3 for e in events))
+            container.jobs.finish(job.id, JobStatus.SUCCEEDED, now=datetime.now(UTC), message="done")
+            await _wait_for(lambda: any(e["id"] == job.id and e["status"] == "succeeded" for e in events))
+        finally:
+            await container.runner.stop()
+
+    asyncio.run(scenario())
+    mine = [e for e in events if e["id"] == job.id]
+    assert mine[0]["percent"] == 30
+    assert mine[-1]["percent"] == 100

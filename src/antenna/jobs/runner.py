@@ -71,6 +71,7 @@ class JobRunner:
         self._wake = asyncio.Event()
         self._loop_task: asyncio.Task[None] | None = None
         self._stopping = False
+        self._foreign: dict[int, tuple[object, ...]] = {}
 
     # -- kinds -------------------------------------------------------------------------------------
     def register(self, kind: JobKind) -> None:
@@ -216,6 +217,7 @@ class JobRunner:
 
     async def _dispatch_once(self) -> None:
         queued = await asyncio.to_thread(self._repo.active)
+        await self._mirror_foreign(queued)
         mine = [r.job.id for r in self._running.values()]
         for job_id in await asyncio.to_thread(self._repo.cancel_requested, mine):
             running = self._running.get(job_id)
@@ -235,6 +237,23 @@ class JobRunner:
             if sum(1 for r in self._running.values() if r.job.kind == job.kind) >= kind.concurrency:
                 continue
             self._launch(job)
+
+    async def _mirror_foreign(self, active: list[Job]) -> None:
+        # Jobs another process runs (`antenna backup` from a shell, say) reach this bus, and so the pages,
+        # through the database: publish each change we see, and the final state once one ends.
+        seen: dict[int, tuple[object, ...]] = {}
+        for job in active:
+            if job.status is not JobStatus.RUNNING or job.owner == self.owner or job.id in self._running:
+                continue
+            key = (job.done, job.total, job.message)
+            if self._foreign.get(job.id) != key:
+                self._publish(job)
+            seen[job.id] = key
+        for gone in set(self._foreign) - set(seen):
+            final = await asyncio.to_thread(self._repo.get, gone)
+            if final is not None:
+                self._publish(final)
+        self._foreign = seen
 
     def _launch(self, job: Job) -> asyncio.Task[None] | None:
         if not self._repo.claim(job.id, self.owner, now=self._clock()):
