@@ -36,7 +36,8 @@ $(VENDOR)/.stamp: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	mkdir -p $(VENDOR)
 	cp node_modules/htmx.org/dist/htmx.min.js node_modules/htmx-ext-sse/dist/sse.js \
-	   node_modules/@picocss/pico/css/pico.min.css $(VENDOR)/
+	   node_modules/@picocss/pico/css/pico.min.css node_modules/swagger-ui-dist/swagger-ui-bundle.js \
+	   node_modules/swagger-ui-dist/swagger-ui.css $(VENDOR)/
 	touch $@
 
 install: $(VENV)/.runtime $(VENDOR)/.stamp

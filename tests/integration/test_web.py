@@ -192,3 +192,25 @@ def test_bulk_cancel_reports_each_job(client: TestClient, container: Container) 
     )
     assert "Cancelled 1 job(s)." in response.text
     assert "No job #9999" in response.text
+
+
+def test_jobs_table_sorts_and_schedules_delete_from_the_ui(client: TestClient, container: Container) -> None:
+    token = _login(client)
+    now = container.clock()
+    for kind in ("maintenance", "backup", "maintenance"):
+        container.jobs.create(kind, {}, now=now, owner="other-host:1:1")
+    rows = re.findall(r"<td>(backup|maintenance)", client.get("/jobs/table?sort=kind").text)
+    assert rows == ["backup", "maintenance", "maintenance"]
+    oldest = re.findall(r'href="/jobs/(\d+)"', client.get("/jobs/table?sort=oldest").text)
+    assert oldest == sorted(oldest, key=int)
+    response = client.post("/schedules/maintenance/delete", headers={"X-CSRF-Token": token})
+    assert 'hx-swap-oob="delete"' in response.text
+    assert container.schedules.get("maintenance") is None
+
+
+def test_api_docs_use_local_assets_only(client: TestClient) -> None:
+    page = client.get("/api/docs").text
+    assert "/static/vendor/swagger-ui-bundle.js" in page
+    assert "cdn" not in page.lower()
+    for asset in ("/static/vendor/swagger-ui-bundle.js", "/static/vendor/htmx.min.js", "/static/favicon.svg"):
+        assert client.get(asset).status_code == 200, asset

@@ -72,6 +72,7 @@ def serve(
             host=bind_host,
             port=bind_port,
             log_config=None,  # uvicorn logs through Antenna's handlers (file, console, redaction)
+            log_level="warning",
             access_log=False,
             timeout_graceful_shutdown=3,
             lifespan="on",

@@ -9,7 +9,8 @@ from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
@@ -47,7 +48,7 @@ def create_app(container: Container, *, start_background: bool = True) -> FastAP
         version=__version__,
         lifespan=lifespan,
         openapi_url="/api/openapi.json",
-        docs_url="/api/docs",
+        docs_url=None,  # served below from local assets: FastAPI's default page loads Swagger UI from a CDN
         redoc_url=None,
     )
     app.state.container = container
@@ -60,6 +61,16 @@ def create_app(container: Container, *, start_background: bool = True) -> FastAP
         same_site="lax",
     )
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    @app.get("/api/docs", include_in_schema=False)
+    async def api_docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/api/openapi.json",
+            title="Antenna API",
+            swagger_js_url="/static/vendor/swagger-ui-bundle.js",
+            swagger_css_url="/static/vendor/swagger-ui.css",
+            swagger_favicon_url="/static/favicon.svg",
+        )
+
     app.include_router(api.router)
     app.include_router(sse.router)
     app.include_router(pages.router)

@@ -17,12 +17,20 @@ router = APIRouter(include_in_schema=False, dependencies=[Depends(require_login)
 PAGE_SIZE = 25
 
 
-def _table_context(container: ContainerDep, status: str, q: str, page: int) -> dict[str, object]:
+SORTS = {"newest": "Newest first", "oldest": "Oldest first", "kind": "Kind", "status": "Status"}
+
+
+def _table_context(
+    container: ContainerDep, status: str, q: str, page: int, sort: str = "newest"
+) -> dict[str, object]:
     statuses = [JobStatus(status)] if status in {s.value for s in JobStatus} else []
     total = container.jobs.count(status=statuses, search=q)
     pages = max(1, (total + PAGE_SIZE - 1) // PAGE_SIZE)
     page = min(max(1, page), pages)
-    jobs = container.jobs.search(limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE, status=statuses, search=q)
+    sort = sort if sort in SORTS else "newest"
+    jobs = container.jobs.search(
+        limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE, status=statuses, search=q, order=sort
+    )
     return {
         "jobs": [job_payload(j) for j in jobs],
         "total": total,
@@ -31,6 +39,8 @@ def _table_context(container: ContainerDep, status: str, q: str, page: int) -> d
         "status": status,
         "q": q,
         "statuses": [s.value for s in JobStatus],
+        "sort": sort,
+        "sorts": SORTS,
     }
 
 
@@ -46,11 +56,16 @@ def jobs_page(
 
 @router.get("/jobs/table", response_class=HTMLResponse)
 def jobs_table(
-    request: Request, container: ContainerDep, status: str = "", q: str = "", page: int = 1
+    request: Request,
+    container: ContainerDep,
+    status: str = "",
+    q: str = "",
+    page: int = 1,
+    sort: str = "newest",
 ) -> Response:
     """Return only the table (HTMX refresh after filters or SSE changes)."""
     return templates.TemplateResponse(
-        request, "partials/jobs_table.html", _table_context(container, status, q, page)
+        request, "partials/jobs_table.html", _table_context(container, status, q, page, sort)
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from typing import Annotated
 
@@ -138,3 +139,10 @@ def run_schedule_now(request: Request, name: str, container: ContainerDep) -> Re
     return templates.TemplateResponse(
         request, "partials/flash.html", {"kind": "ok", "message": f"Started {name} (job #{job.id})."}
     )
+
+
+@router.post("/schedules/{name}/delete", response_class=HTMLResponse)
+def delete_schedule(name: str, container: ContainerDep) -> Response:
+    """Delete a schedule; the answer removes its row and its hidden edit row."""
+    container.schedule_service.delete(name)
+    return HTMLResponse(f'<tr id="schedule-{html.escape(name)}-edit" hx-swap-oob="delete"></tr>')

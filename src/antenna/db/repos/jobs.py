@@ -84,9 +84,16 @@ class JobRepository:
         status: Sequence[JobStatus] = (),
         kind: str | None = None,
         search: str = "",
+        order: str = "newest",
     ) -> list[Job]:
-        """Return jobs newest first, optionally filtered."""
-        query = sa.select(JobRow).order_by(JobRow.id.desc()).limit(limit).offset(offset)
+        """Return jobs, optionally filtered, in an order: newest, oldest, kind or status (then newest)."""
+        columns: dict[str, list[sa.ColumnElement[Any]]] = {
+            "newest": [JobRow.id.desc()],
+            "oldest": [JobRow.id.asc()],
+            "kind": [JobRow.kind.asc(), JobRow.id.desc()],
+            "status": [JobRow.status.asc(), JobRow.id.desc()],
+        }
+        query = sa.select(JobRow).order_by(*columns.get(order, columns["newest"])).limit(limit).offset(offset)
         query = self._filtered(query, status, kind, search)
         with self._sessions() as session:
             return [_job(row) for row in session.scalars(query)]
