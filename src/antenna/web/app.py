@@ -61,6 +61,7 @@ def create_app(container: Container, *, start_background: bool = True) -> FastAP
         same_site="lax",
     )
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
     @app.get("/api/docs", include_in_schema=False)
     async def api_docs() -> HTMLResponse:
         return get_swagger_ui_html(
