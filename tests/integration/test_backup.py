@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import gzip
 import io
 import json
 import sqlite3
 import stat
 import tarfile
+import tempfile
 import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,6 +17,8 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from antenna.backup import BackupService
 from antenna.db.backup import pg_dump_to
@@ -427,3 +431,17 @@ def test_engine_mismatch_is_refused(data_dir: Path, sqlite_url: str) -> None:
         pg.restore(info.path)
     assert "hunter2secret" not in str(refused.value)
     assert (data_dir / "antenna.toml").read_text() == SETTINGS
+
+
+@settings(max_examples=150)
+@given(payload=st.binary(max_size=4096), gzip_it=st.booleans())
+def test_any_bytes_as_archive_give_a_user_error_or_a_valid_backup(payload: bytes, gzip_it: bool) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        data = Path(folder) / "data"
+        data.mkdir()
+        archive = Path(folder) / "antenna-backup-20261122-031500.tar.gz"
+        archive.write_bytes(gzip.compress(payload) if gzip_it else payload)
+        svc = service(data, f"sqlite:///{data / 'antenna.db'}")
+        with pytest.raises(UserError, match="is not an Antenna backup"):
+            svc.inspect(archive)
+        assert list(data.iterdir()) == []

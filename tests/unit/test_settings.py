@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import tempfile
 import tomllib
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from antenna.errors import SettingsError
 from antenna.settings import SETTINGS_FILE, default_toml, load_settings, redacted_view, setting_keys
@@ -91,3 +95,20 @@ def test_redacted_view_masks_secrets(tmp_path: Path) -> None:
     assert "hunter22" not in text
     assert "pa55word" not in text
     assert view["admin_password"] == "********"
+
+
+@hypothesis_settings(max_examples=300)
+@given(content=st.text(max_size=200), env_value=st.text(max_size=30))
+def test_any_file_or_variable_gives_settings_or_one_clear_error(content: str, env_value: str) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder)
+        (path / SETTINGS_FILE).write_text(content, encoding="utf-8", errors="surrogatepass")
+        env = {"ANTENNA_PORT": env_value} if "\0" not in env_value else {}
+        error: SettingsError | None = None
+        try:
+            load_settings(path, env)
+        except SettingsError as exc:
+            error = exc
+        if error is not None:
+            assert error.message
+            assert "\n" not in error.message
