@@ -308,3 +308,26 @@ def test_jobs_run_by_another_process_are_mirrored_on_the_bus(container: Containe
     mine = [e for e in events if e["id"] == job.id]
     assert mine[0]["percent"] == 30
     assert mine[-1]["percent"] == 100
+
+
+def test_submit_and_cancel_from_worker_threads(container: Container) -> None:
+    """Sync web routes run in a threadpool: submit() and cancel() must be safe from there."""
+
+    async def slow(ctx: JobContext) -> str:
+        while True:
+            await asyncio.sleep(0.02)
+            ctx.check_cancelled()
+
+    async def scenario() -> JobStatus:
+        container.runner.register(_kind("slow", slow))
+        await container.runner.start()
+        try:
+            job = await asyncio.to_thread(container.runner.submit, "slow")
+            await _wait_for(lambda: _status(container, job.id) is JobStatus.RUNNING)
+            await asyncio.to_thread(container.runner.cancel, job.id)
+            await _wait_for(lambda: _status(container, job.id).finished)
+            return _status(container, job.id)
+        finally:
+            await container.runner.stop()
+
+    assert asyncio.run(scenario()) is JobStatus.CANCELLED

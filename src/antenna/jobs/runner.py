@@ -71,6 +71,7 @@ class JobRunner:
         self._wake = asyncio.Event()
         self._loop_task: asyncio.Task[None] | None = None
         self._stopping = False
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._foreign: dict[int, tuple[object, ...]] = {}
 
     # -- kinds -------------------------------------------------------------------------------------
@@ -98,7 +99,7 @@ class JobRunner:
         job = self._repo.create(kind, params or {}, now=self._clock(), schedule=schedule)
         log.info("queued job %s #%d", kind, job.id)
         self._publish(job)
-        self._wake.set()
+        self._call_in_loop(self._wake.set)
         return job
 
     def cancel(self, job_id: int) -> Job:
@@ -118,7 +119,7 @@ class JobRunner:
         flagged = self._repo.request_cancel(job_id) or job
         if running is not None:
             running.context.request_cancel()
-            running.task.cancel()
+            self._call_in_loop(running.task.cancel)
         log.info("cancel requested for job %s #%d", job.kind, job_id)
         return flagged
 
@@ -168,6 +169,7 @@ class JobRunner:
     async def start(self) -> None:
         """Recover after a crash and start dispatching queued jobs."""
         self._stopping = False
+        self._loop = asyncio.get_running_loop()
         await asyncio.to_thread(self.recover)
         self._loop_task = asyncio.create_task(self._dispatch_loop(), name="job-dispatcher")
 
@@ -203,6 +205,22 @@ class JobRunner:
         return [r.job for r in self._running.values()]
 
     # -- internals ---------------------------------------------------------------------------------
+    def _call_in_loop(self, callback: Callable[[], object]) -> None:
+        # submit() and cancel() are also called from worker threads (sync web routes); asyncio objects may
+        # only be touched from their own loop, so hop over to it when we are elsewhere.
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            callback()
+            return
+        try:
+            current = asyncio.get_running_loop()
+        except RuntimeError:
+            current = None
+        if current is loop:
+            callback()
+        else:
+            loop.call_soon_threadsafe(callback)
+
     async def _dispatch_loop(self) -> None:
         while not self._stopping:
             try:
