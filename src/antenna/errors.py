@@ -61,3 +61,9 @@ class UnsafePath(UserError):
 
 class DataDirError(UserError):
     """The data dir cannot be used: not writable, or locked by another process."""
+
+
+class Unavailable(UserError):
+    """An outside system (the database, a server) does not answer."""
+
+    http_status = 503

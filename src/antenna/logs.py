@@ -36,6 +36,7 @@ def configure_logging(
     backups: int = 3,
     secrets: Iterable[str] = (),
     console_level: str | None = None,
+    console_tracebacks: bool = True,
 ) -> RedactingFilter:
     """Send logs to data_dir/logs/antenna.log (and stderr at console_level); return the redaction filter."""
     redactor = RedactingFilter(secrets)
@@ -49,7 +50,7 @@ def configure_logging(
     if console_level:
         stream = logging.StreamHandler()  # stderr, so --json output on stdout stays clean
         stream.setLevel(console_level)
-        stream.setFormatter(formatter)
+        stream.setFormatter(formatter if console_tracebacks else _OneLineFormatter(_FORMAT))
         stream.addFilter(redactor)
         root.addHandler(stream)
     if data_dir is not None:
@@ -73,6 +74,21 @@ def configure_logging(
         logger.setLevel(floor)
         logger.propagate = False
     return redactor
+
+
+class _OneLineFormatter(logging.Formatter):
+    """Format only the message line; the traceback stays in the log file."""
+
+    def formatException(self, ei: object) -> str:
+        return ""
+
+    def format(self, record: logging.LogRecord) -> str:
+        saved = record.exc_text
+        record.exc_text = ""
+        try:
+            return super().format(record).rstrip()
+        finally:
+            record.exc_text = saved
 
 
 def log_path(data_dir: Path) -> Path:

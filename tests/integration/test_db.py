@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 import sqlalchemy as sa
 
 from antenna.container import Container
 from antenna.db.engine import make_engine
 from antenna.db.migrate import current_revision, head_revision, upgrade
+from antenna.errors import Unavailable
 from antenna.jobs.models import JobStatus
 
 NOW = datetime(2026, 11, 22, 3, 0, tzinfo=UTC)
@@ -91,3 +93,16 @@ def test_schedules_and_secrets(container: Container) -> None:
     container.secrets.set("k", "v1", now=NOW)
     assert not container.secrets.set_if_missing("k", "v2", now=NOW)
     assert container.secrets.get("k") == "v1"
+
+
+def test_unreachable_database_is_one_clear_error_without_the_password() -> None:
+    engine = make_engine("postgresql+psycopg://bob:s3cretpw@127.0.0.1:1/antenna")
+    try:
+        with pytest.raises(Unavailable) as caught:
+            upgrade(engine)
+        with pytest.raises(Unavailable):
+            current_revision(engine)
+    finally:
+        engine.dispose()
+    assert "Cannot reach the database" in str(caught.value)
+    assert "s3cretpw" not in str(caught.value)

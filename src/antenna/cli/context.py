@@ -42,6 +42,7 @@ def load(ctx: typer.Context, *, verbose: bool = False) -> Settings:
         backups=settings.log_backups,
         secrets=secrets,
         console_level=settings.log_level if verbose else "WARNING",
+        console_tracebacks=verbose,
     )
     return settings
 
