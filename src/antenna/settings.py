@@ -48,7 +48,7 @@ class Settings(BaseModel):
     )
     session_days: int = Field(30, ge=1, le=365, description="How long a web login lasts.")
     media_token: SecretStr | None = Field(
-        None, description="Optional secret ?token= for the media-player URLs of IPTV and VOD (later releases)."
+        None, description="Optional secret ?token= for the IPTV and VOD player URLs (later releases)."
     )
     backup_keep: int = Field(7, ge=1, le=1000, description="How many backup archives to keep.")
     backup_pages_per_step: int = Field(
