@@ -282,3 +282,22 @@ def test_dark_theme_toggle_sticks(page: Page, server: ServerProcess) -> None:
     expect(html).to_have_attribute("data-theme", "dark")
     open_from_nav(page, "Dashboard")
     screenshot(page, "dashboard-dark.png")
+
+
+def test_fast_job_row_ends_succeeded_on_a_phone_screen(page: Page, server: ServerProcess) -> None:
+    """A job that ends while the table is reloading must still show its final state (no stale row)."""
+    from playwright.sync_api import expect
+
+    page.set_viewport_size({"width": 390, "height": 844})
+    log_in(page, server)
+    open_from_nav(page, "Jobs")
+    page.wait_for_function(SSE_OPEN)
+    page.get_by_label("Start a job").select_option("maintenance")
+    page.get_by_role("button", name="Start", exact=True).click()
+    match = re.search(r"job #(\d+)", page.locator("#flash .flash-ok").inner_text())
+    assert match
+    row = page.locator(f"#job-row-{match.group(1)}")
+    expect(row.locator(".status")).to_have_text("succeeded")
+    expect(row.locator(".percent")).to_have_text("100%")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390  # nothing needs a wide screen
+    screenshot(page, "jobs-phone.png")
