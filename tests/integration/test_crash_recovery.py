@@ -36,8 +36,8 @@ def job_rows(db_path: Path) -> list[tuple[int, str, int, int | None]]:
     return [(int(i), str(s), int(d), r) for i, s, d, r in rows]
 
 
-def kill_backup_mid_run(data: Path) -> int:
-    """Run `antenna backup` on a big database, SIGKILL it while its job is running; return the job id."""
+def signal_backup_mid_run(data: Path, sig: signal.Signals) -> tuple[int, int]:
+    """Run `antenna backup` on a big database, signal it while its job runs; return (job id, exit code)."""
     upgraded = run_cli(data, "db", "upgrade")
     assert upgraded.returncode == 0, upgraded.stderr
     fill_sqlite(data / "antenna.db", FILLER_MB)
@@ -59,13 +59,20 @@ def kill_backup_mid_run(data: Path) -> int:
             running = [r for r in job_rows(data / "antenna.db") if r[1] == "running" and r[2] > 0]
             job_id = running[0][0] if running else None
             time.sleep(0.05)
-        os.kill(proc.pid, signal.SIGKILL)
+        os.kill(proc.pid, sig)
         # Reap it: a zombie still answers kill(pid, 0) and would look alive to the recovery.
-        assert proc.wait(30) == -signal.SIGKILL
+        code = proc.wait(30)
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait(30)
+    return job_id, code
+
+
+def kill_backup_mid_run(data: Path) -> int:
+    """SIGKILL `antenna backup` while its job runs; check it left no archive; return the job id."""
+    job_id, code = signal_backup_mid_run(data, signal.SIGKILL)
+    assert code == -signal.SIGKILL
 
     # The crash left the row as it was, and no archive, whole or half, under its real name.
     assert [r[1] for r in job_rows(data / "antenna.db") if r[0] == job_id] == ["running"]
@@ -136,3 +143,14 @@ def test_any_cli_start_marks_a_killed_job_interrupted_without_running_it(data_di
         assert [(j["kind"], j["status"]) for j in retries] == [("backup", "queued")], jobs
     # A one-shot command only records the retry; `antenna serve` runs it.
     assert not list(data_dir.glob("backups/*.tar.gz"))
+
+
+def test_ctrl_c_cancels_a_foreground_job_without_a_retry(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    job_id, code = signal_backup_mid_run(data, signal.SIGINT)
+    assert code == 130
+    rows = job_rows(data / "antenna.db")
+    assert [r[1] for r in rows if r[0] == job_id] == ["cancelled"]
+    assert not [r for r in rows if r[3] == job_id]  # nothing queued to run it again
+    backups = data / "backups"
+    assert not list(backups.glob("*.tar.gz")) if backups.exists() else True

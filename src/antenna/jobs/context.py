@@ -35,6 +35,7 @@ class RunContext:
         self._lock = threading.Lock()
         self._stored_at = 0.0
         self.shutting_down = False
+        self.foreground = False
         self.done = 0
         self.total = 0
         self.message = ""
@@ -69,6 +70,10 @@ class RunContext:
 
     def request_cancel(self) -> None:
         """Ask the job to stop at its next check (a user cancelled it)."""
+        self._cancel.set()
+
+    def halt(self) -> None:
+        """Make check_cancelled raise from now on, without saying who stopped the job."""
         self._cancel.set()
 
     def request_shutdown(self) -> None:

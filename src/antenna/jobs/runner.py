@@ -191,7 +191,7 @@ class JobRunner:
         self.kind(kind)
         job = self._repo.create(kind, params or {}, now=self._clock(), owner=self.owner)
         self._publish(job)
-        task = self._launch(job)
+        task = self._launch(job, foreground=True)
         if task is None:
             raise Conflict(f"Job #{job.id} was taken by another process.")
         await asyncio.gather(task, return_exceptions=True)
@@ -273,11 +273,13 @@ class JobRunner:
                 self._publish(final)
         self._foreign = seen
 
-    def _launch(self, job: Job) -> asyncio.Task[None] | None:
+    def _launch(self, job: Job, *, foreground: bool = False) -> asyncio.Task[None] | None:
         if not self._repo.claim(job.id, self.owner, now=self._clock()):
             return None
         started = self._repo.get(job.id) or job
         context = RunContext(job.id, dict(job.params), self._repo, self._progress_event, self._clock)
+        # In the foreground (the CLI), a Ctrl-C is the user stopping the job: cancelled, not re-run later.
+        context.foreground = foreground
         task = asyncio.create_task(self._execute(started, context), name=f"job-{job.kind}-{job.id}")
         self._running[job.id] = _Running(started, context, task)
         self._publish(started)
@@ -292,7 +294,9 @@ class JobRunner:
             message = summary or "done"
         except (JobCancelled, asyncio.CancelledError):
             status, message = JobStatus.CANCELLED, "cancelled"
-            if context.shutting_down or not context.cancelled:  # stopped by shutdown, not by a user
+            stopped_by_user = context.cancelled or context.foreground
+            context.halt()  # work the job handed to threads stops at its next check, too
+            if context.shutting_down or not stopped_by_user:
                 status, message, error = (
                     JobStatus.INTERRUPTED,
                     "interrupted",
