@@ -32,6 +32,26 @@ def clean_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     return env
 
 
+def run_antenna(
+    *args: str,
+    env: Mapping[str, str] | None = None,
+    input_text: str | None = None,
+    cwd: Path | None = None,
+    timeout: float = 60,
+) -> subprocess.CompletedProcess[str]:
+    """Run `antenna ARGS…` and return its result (never raises on a non-zero exit)."""
+    return subprocess.run(
+        [*ANTENNA, *args],
+        env=clean_env(env),
+        input=input_text,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
 def run_cli(
     data_dir: Path,
     *args: str,
@@ -40,15 +60,7 @@ def run_cli(
     timeout: float = 60,
 ) -> subprocess.CompletedProcess[str]:
     """Run `antenna --data DATA ARGS…` and return its result (never raises on a non-zero exit)."""
-    return subprocess.run(
-        [*ANTENNA, "--data", str(data_dir), *args],
-        env=clean_env(env),
-        input=input_text,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
+    return run_antenna("--data", str(data_dir), *args, env=env, input_text=input_text, timeout=timeout)
 
 
 @dataclass

@@ -23,7 +23,7 @@ import pytest
 import typer
 
 from antenna.cli.main import app
-from tests.support import ANTENNA, clean_env, free_port, run_cli, start_server
+from tests.support import free_port, run_antenna, run_cli, start_server
 
 pytestmark = pytest.mark.slow
 
@@ -111,15 +111,7 @@ def test_every_command_has_help(tmp_path: Path) -> None:
     assert all(p in paths for p in expected), paths
 
     def run_help(path: list[str]) -> Result:
-        return subprocess.run(
-            [*ANTENNA, *path, "--help"],
-            env=clean_env(WIDE),
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+        return run_antenna(*path, "--help", env=WIDE, cwd=tmp_path)
 
     with ThreadPoolExecutor(max_workers=4) as pool:
         results = list(pool.map(run_help, paths))
@@ -158,14 +150,8 @@ def test_data_dir_from_option_and_environment(tmp_path: Path) -> None:
     from_env, from_option = tmp_path / "from-env", tmp_path / "from-option"
 
     def show(*args: str) -> Result:
-        return subprocess.run(
-            [*ANTENNA, *args, "config", "show", "--json"],
-            env=clean_env({"ANTENNA_DATA": str(from_env)}),
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
+        return run_antenna(
+            *args, "config", "show", "--json", env={"ANTENNA_DATA": str(from_env)}, cwd=tmp_path
         )
 
     with ThreadPoolExecutor(max_workers=2) as pool:

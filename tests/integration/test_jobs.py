@@ -131,25 +131,40 @@ def test_cancel_running_and_queued(container: Container) -> None:
         container.runner.cancel(99999)
 
 
-def test_cancel_requested_by_another_process_stops_the_job(container: Container) -> None:
-    async def slow(ctx: JobContext) -> str:
-        while True:
-            await asyncio.sleep(0.05)
-            ctx.check_cancelled()
+async def _endless(ctx: JobContext) -> str:
+    while True:
+        await asyncio.sleep(0.02)
+        ctx.check_cancelled()
+
+
+def _cancel_scenario(
+    container: Container, submit: Callable[[], Awaitable[Job]], cancel: Callable[[int], Awaitable[object]]
+) -> JobStatus:
+    """Start an endless job with submit, cancel it with cancel once it runs; return its final status."""
 
     async def scenario() -> JobStatus:
-        container.runner.register(_kind("slow", slow))
+        container.runner.register(_kind("slow", _endless))
         await container.runner.start()
         try:
-            job = container.runner.submit("slow")
+            job = await submit()
             await _wait_for(lambda: _status(container, job.id) is JobStatus.RUNNING)
-            container.jobs.request_cancel(job.id)  # what `antenna jobs cancel` does from another process
+            await cancel(job.id)
             await _wait_for(lambda: _status(container, job.id).finished)
             return _status(container, job.id)
         finally:
             await container.runner.stop()
 
-    assert asyncio.run(scenario()) is JobStatus.CANCELLED
+    return asyncio.run(scenario())
+
+
+def test_cancel_requested_by_another_process_stops_the_job(container: Container) -> None:
+    async def submit() -> Job:
+        return container.runner.submit("slow")
+
+    async def cancel(job_id: int) -> object:
+        return container.jobs.request_cancel(job_id)  # what `antenna jobs cancel` does from another process
+
+    assert _cancel_scenario(container, submit, cancel) is JobStatus.CANCELLED
 
 
 def test_concurrency_per_kind_is_bounded(container: Container) -> None:
@@ -313,21 +328,10 @@ def test_jobs_run_by_another_process_are_mirrored_on_the_bus(container: Containe
 def test_submit_and_cancel_from_worker_threads(container: Container) -> None:
     """Sync web routes run in a threadpool: submit() and cancel() must be safe from there."""
 
-    async def slow(ctx: JobContext) -> str:
-        while True:
-            await asyncio.sleep(0.02)
-            ctx.check_cancelled()
+    async def submit() -> Job:
+        return await asyncio.to_thread(container.runner.submit, "slow")
 
-    async def scenario() -> JobStatus:
-        container.runner.register(_kind("slow", slow))
-        await container.runner.start()
-        try:
-            job = await asyncio.to_thread(container.runner.submit, "slow")
-            await _wait_for(lambda: _status(container, job.id) is JobStatus.RUNNING)
-            await asyncio.to_thread(container.runner.cancel, job.id)
-            await _wait_for(lambda: _status(container, job.id).finished)
-            return _status(container, job.id)
-        finally:
-            await container.runner.stop()
+    async def cancel(job_id: int) -> object:
+        return await asyncio.to_thread(container.runner.cancel, job_id)
 
-    assert asyncio.run(scenario()) is JobStatus.CANCELLED
+    assert _cancel_scenario(container, submit, cancel) is JobStatus.CANCELLED

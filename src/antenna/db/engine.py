@@ -47,8 +47,3 @@ def _sqlite_pragmas(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     """Return a session factory whose objects stay readable after commit."""
     return sessionmaker(engine, expire_on_commit=False)
-
-
-def backend_name(engine: Engine) -> str:
-    """Return "sqlite" or "postgresql"."""
-    return engine.dialect.name

@@ -128,9 +128,3 @@ class EventBus:
                     self._listeners.remove(callback)
 
         return stop
-
-    @property
-    def subscriber_count(self) -> int:
-        """Return how many async subscriptions are open."""
-        with self._lock:
-            return len(self._subscriptions)

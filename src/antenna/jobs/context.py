@@ -72,10 +72,6 @@ class RunContext:
         """Ask the job to stop at its next check (a user cancelled it)."""
         self._cancel.set()
 
-    def halt(self) -> None:
-        """Make check_cancelled raise from now on, without saying who stopped the job."""
-        self._cancel.set()
-
     def request_shutdown(self) -> None:
         """Ask the job to stop because Antenna stops; it ends interrupted, not cancelled."""
         self.shutting_down = True

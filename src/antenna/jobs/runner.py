@@ -199,11 +199,6 @@ class JobRunner:
         assert final is not None
         return final
 
-    @property
-    def running(self) -> list[Job]:
-        """Return the jobs this process runs now."""
-        return [r.job for r in self._running.values()]
-
     # -- internals ---------------------------------------------------------------------------------
     def _call_in_loop(self, callback: Callable[[], object]) -> None:
         # submit() and cancel() are also called from worker threads (sync web routes); asyncio objects may
@@ -295,7 +290,7 @@ class JobRunner:
         except (JobCancelled, asyncio.CancelledError):
             status, message = JobStatus.CANCELLED, "cancelled"
             stopped_by_user = context.cancelled or context.foreground
-            context.halt()  # work the job handed to threads stops at its next check, too
+            context.request_cancel()  # who stopped it is decided above; threads stop at their next check
             if context.shutting_down or not stopped_by_user:
                 status, message, error = (
                     JobStatus.INTERRUPTED,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import StreamingResponse
@@ -71,9 +70,7 @@ async def page_events(request: Request, container: ContainerDep) -> StreamingRes
 
 
 @router.get("/api/events", tags=["events"], dependencies=[Depends(require_api_key)])
-async def api_events(
-    request: Request, container: ContainerDep, topic: Annotated[str, "topic prefix"] = ""
-) -> StreamingResponse:
+async def api_events(request: Request, container: ContainerDep, topic: str = "") -> StreamingResponse:
     """Stream every event (or those whose topic starts with `topic`) as JSON server-sent events."""
     subscription = container.bus.subscribe(*([topic] if topic else []))
 

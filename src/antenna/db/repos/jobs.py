@@ -201,10 +201,6 @@ class JobRepository:
         with self._sessions() as session:
             return [ItemFailure(r.job_id, r.item, r.reason, r.at) for r in session.scalars(query)]
 
-    def owned_active(self) -> list[Job]:
-        """Return queued and running jobs with their owners, for crash recovery."""
-        return self.active()
-
     def mark_interrupted(self, job_id: int, *, now: datetime, reason: str) -> Job | None:
         """Mark a job whose process died as interrupted."""
         return self.finish(job_id, JobStatus.INTERRUPTED, now=now, error=reason)
