@@ -48,7 +48,7 @@ class Settings(BaseModel):
     )
     session_days: int = Field(30, ge=1, le=365, description="How long a web login lasts.")
     media_token: SecretStr | None = Field(
-        None, description="Optional secret ?token= for the IPTV and VOD player URLs (later releases)."
+        None, description="Optional secret ?token= for URLs fetched without login (Plex art; IPTV, VOD)."
     )
     backup_keep: int = Field(7, ge=1, le=1000, description="How many backup archives to keep.")
     backup_pages_per_step: int = Field(
@@ -59,6 +59,19 @@ class Settings(BaseModel):
     )
     trash_retention_days: int = Field(30, ge=0, le=3650, description="Days before trashed files are purged.")
     job_concurrency: int = Field(2, ge=1, le=64, description="Jobs of different kinds running at once.")
+    public_url: str = Field(
+        "", description="How others reach this server (art URLs in MQTT). Empty: http://<host>:<port>."
+    )
+    plex_poll_seconds: float = Field(
+        20.0,
+        ge=1,
+        le=3600,
+        description="Plex reconcile poll; also the poll rate while the websocket is down.",
+    )
+    plex_event_retention_days: int = Field(30, ge=1, le=3650, description="Days of Plex event history kept.")
+    plex_art_placeholder: str = Field(
+        "", description="Image file served as now-playing art when nothing plays. Empty: a built-in one."
+    )
 
     data_dir: Path = Field(Path("data"), exclude=True, description="Set by --data; not a file key.")
 
@@ -73,6 +86,11 @@ class Settings(BaseModel):
                     f"unknown timezone {value!r} (use an IANA name such as Europe/Berlin)"
                 ) from exc
         return value
+
+    @property
+    def base_url(self) -> str:
+        """Return the URL other machines use to reach this server."""
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
 
     @property
     def effective_database_url(self) -> str:

@@ -1,5 +1,15 @@
 """ORM tables, one module per area; importing this package registers them all on Base.metadata."""
 
 from antenna.db.tables.core import AppSecret, JobItemFailureRow, JobRow, ScheduleRow
+from antenna.db.tables.plex import MqttRow, PlexEventRow, PlexServerRow, WebhookRow
 
-__all__ = ["AppSecret", "JobItemFailureRow", "JobRow", "ScheduleRow"]
+__all__ = [
+    "AppSecret",
+    "JobItemFailureRow",
+    "JobRow",
+    "MqttRow",
+    "PlexEventRow",
+    "PlexServerRow",
+    "ScheduleRow",
+    "WebhookRow",
+]

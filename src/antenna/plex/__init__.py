@@ -1,0 +1,1 @@
+"""Plex: servers, library chores, live monitor, commands, art and events."""
