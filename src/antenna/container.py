@@ -11,9 +11,11 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from antenna.backup.service import BackupService
+from antenna.clients.plex import PlexClient
 from antenna.db.engine import make_engine, make_session_factory
 from antenna.db.migrate import upgrade
 from antenna.db.repos.jobs import JobRepository
+from antenna.db.repos.plex import PlexRepository
 from antenna.db.repos.schedules import ScheduleRepository
 from antenna.db.repos.secrets import SecretRepository
 from antenna.fs import Trash, prepare_data_dir, write_if_missing
@@ -23,6 +25,10 @@ from antenna.jobs.runner import JobRunner
 from antenna.jobs.schedule_service import ScheduleService
 from antenna.jobs.scheduler import Scheduler
 from antenna.maintenance.service import MaintenanceService
+from antenna.plex.hub import PlexHub
+from antenna.plex.models import ServerConfig
+from antenna.plex.outputs import PlexOutputs
+from antenna.plex.service import PlexService
 from antenna.settings import SETTINGS_FILE, Settings, default_toml, load_settings
 
 DEFAULT_SCHEDULES = {"maintenance": "daily 04:30"}
@@ -38,6 +44,11 @@ def open_data_dir(data_dir: Path, environ: Mapping[str, str] | None = None) -> S
     path = prepare_data_dir(data_dir)
     write_if_missing(path / SETTINGS_FILE, default_toml())
     return load_settings(path, environ)
+
+
+def plex_client(config: ServerConfig) -> PlexClient:
+    """Return a python-plexapi backed client for a server."""
+    return PlexClient(config.url, config.token, verify_tls=config.verify_tls)
 
 
 @dataclass
@@ -56,6 +67,9 @@ class Container:
     schedule_service: ScheduleService
     backups: BackupService
     trash: Trash
+    plex: PlexService
+    plex_hub: PlexHub
+    plex_outputs: PlexOutputs
     clock: Callable[[], datetime]
 
     @property
@@ -64,7 +78,8 @@ class Container:
         return self.settings.data_dir
 
     def close(self) -> None:
-        """Release database connections."""
+        """Release Plex clients and database connections."""
+        self.plex.close()
         self.engine.dispose()
 
 
@@ -116,6 +131,17 @@ def build_container(settings: Settings, *, migrate: bool = True) -> Container:
     if migrate:
         for name, expression in DEFAULT_SCHEDULES.items():
             schedules.insert_if_missing(name, job_kind=name, expression=expression, now=clock())
+    plex_repo = PlexRepository(sessions)
+    plex = PlexService(plex_repo, client_factory=plex_client, clock=clock)
+    plex_hub = PlexHub(
+        plex,
+        plex_repo,
+        bus,
+        clock=clock,
+        poll_seconds=settings.plex_poll_seconds,
+        base_url=settings.base_url,
+        retention_days=settings.plex_event_retention_days,
+    )
     scheduler = Scheduler(schedules, jobs, runner, default_timezone=settings.timezone, clock=clock)
     schedule_service = ScheduleService(schedules, runner, default_timezone=settings.timezone, clock=clock)
     return Container(
@@ -131,5 +157,8 @@ def build_container(settings: Settings, *, migrate: bool = True) -> Container:
         schedule_service=schedule_service,
         backups=backups,
         trash=trash,
+        plex=plex,
+        plex_hub=plex_hub,
+        plex_outputs=plex_hub.outputs,
         clock=clock,
     )

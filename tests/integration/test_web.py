@@ -91,7 +91,8 @@ def test_logged_in_pages_render(client: TestClient) -> None:
     jobs = client.get("/jobs")
     assert "No jobs yet" in jobs.text
     assert "No job matches" in client.get("/jobs/table?q=zzz").text
-    assert "does not have Plex yet" in client.get("/plex").text
+    assert "Connect your Plex server" in client.get("/plex").text
+    assert "does not have IPTV yet" in client.get("/iptv").text
     assert client.get("/nope").status_code == 404
     assert "API key" in client.get("/settings").text
     assert client.get("/activity").status_code == 200

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from antenna.logs import configure_logging
+from antenna.redact import RedactingFilter
 from antenna.settings import Settings
 
 if TYPE_CHECKING:
@@ -20,6 +21,7 @@ class CliState:
     """Global options given before the sub-command."""
 
     data_dir: Path
+    redactor: RedactingFilter | None = None
 
 
 def state(ctx: typer.Context) -> CliState:
@@ -35,7 +37,7 @@ def load(ctx: typer.Context, *, verbose: bool = False) -> Settings:
 
     settings = open_data_dir(state(ctx).data_dir)
     secrets = [s.get_secret_value() for s in (settings.admin_password, settings.media_token) if s]
-    configure_logging(
+    state(ctx).redactor = configure_logging(
         settings.data_dir,
         level=settings.log_level,
         max_bytes=settings.log_max_bytes,
@@ -52,5 +54,14 @@ def open_container(ctx: typer.Context) -> Container:
     from antenna.container import build_container
 
     container = build_container(load(ctx))
+    mask_secrets(ctx, container)
     container.runner.recover()
     return container
+
+
+def mask_secrets(ctx: typer.Context, container: Container) -> None:
+    """Mask secrets kept in the database (Plex tokens) in this process's logs from now on."""
+    redactor = state(ctx).redactor
+    if redactor is not None:
+        container.plex.on_secret = redactor.add_secret
+        container.plex.servers()

@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from antenna.cli.context import load
+from antenna.cli.context import load, mask_secrets
 from antenna.cli.output import print_line
 from antenna.container import build_container
 from antenna.errors import UserError
@@ -55,6 +55,7 @@ def serve(
         bind_port = port or settings.port
         _check_port(bind_host, bind_port)
         container = build_container(settings)
+        mask_secrets(ctx, container)
         auth = AuthService(container.secrets, container.clock)
         configured = settings.admin_password.get_secret_value() if settings.admin_password else None
         generated = auth.ensure_admin_password(configured)

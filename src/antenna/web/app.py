@@ -17,7 +17,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from antenna import __version__
 from antenna.container import Container
 from antenna.errors import UserError
-from antenna.web import api, pages, sse
+from antenna.web import api, pages, plex_api, sse
 from antenna.web.auth import AuthService
 from antenna.web.deps import CsrfFailed, LoginRequired
 from antenna.web.templating import templates
@@ -35,11 +35,13 @@ def create_app(container: Container, *, start_background: bool = True) -> FastAP
         if start_background:
             await container.runner.start()
             await container.scheduler.start()
+            await container.plex_hub.start()
         log.info("Antenna %s ready", __version__)
         try:
             yield
         finally:
             if start_background:
+                await container.plex_hub.stop()
                 await container.scheduler.stop()
                 await container.runner.stop()
 
@@ -73,6 +75,9 @@ def create_app(container: Container, *, start_background: bool = True) -> FastAP
         )
 
     app.include_router(api.router)
+    app.include_router(plex_api.router)
+    app.include_router(plex_api.inbound)
+    app.include_router(plex_api.media)
     app.include_router(sse.router)
     app.include_router(pages.router)
     _install_error_handlers(app)

@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from antenna.jobs.models import JobStatus
 from antenna.jobs.runner import job_payload
 from antenna.logs import recent_activity
-from antenna.web import jobs_views, settings_views
+from antenna.web import jobs_views, plex_settings_views, plex_views, settings_views
 from antenna.web.deps import AuthDep, ContainerDep, require_csrf, require_login
 from antenna.web.templating import templates
 
@@ -130,4 +130,6 @@ def capability(request: Request, capability: str) -> Response:
 
 router.include_router(jobs_views.router)
 router.include_router(settings_views.router)
+router.include_router(plex_views.router)
+router.include_router(plex_settings_views.router)
 router.include_router(ui)
