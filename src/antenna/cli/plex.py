@@ -108,6 +108,45 @@ def server_test(ctx: typer.Context, server: Annotated[str, typer.Argument(help="
         print_line(f"OK: {info.name} {info.version} on {info.platform} ({info.machine_id})")
 
 
+@server_app.command("set")
+def server_set(
+    ctx: typer.Context,
+    server: Annotated[str, typer.Argument(help="Name or id.")],
+    url: Annotated[str | None, typer.Option(help="New URL.")] = None,
+    token: Annotated[str | None, typer.Option(help="New token.")] = None,
+    enabled: Annotated[bool | None, typer.Option("--enable/--disable", help="Monitor this server.")] = None,
+    watched_policy: Annotated[
+        str | None,
+        typer.Option(help="Whose plays count as watched: owner, any, or all_of (with --watched-user)."),
+    ] = None,
+    watched_user: Annotated[
+        list[str] | None, typer.Option("--watched-user", help="A user for all_of; repeatable.")
+    ] = None,
+    path_map: Annotated[
+        list[str] | None, typer.Option("--path-map", help="LOCAL=SERVER; replaces the list; repeatable.")
+    ] = None,
+) -> None:
+    """Change a server's URL, token, monitoring, watched policy or path maps."""
+    changes: dict[str, Any] = {
+        "url": url,
+        "token": token,
+        "enabled": enabled,
+        "watched_policy": watched_policy,
+    }
+    changes = {k: v for k, v in changes.items() if v is not None}
+    if watched_policy is not None and watched_policy not in {"owner", "any", "all_of"}:
+        raise UserError(f"Unknown watched policy {watched_policy!r}.", "Use owner, any or all_of.")
+    if watched_user is not None:
+        changes["watched_users"] = watched_user
+    if path_map is not None:
+        changes["path_maps"] = [parse_path_map(m) for m in path_map]
+    if not changes:
+        raise UserError("Nothing to change.", "See antenna plex server set --help.")
+    with _container(ctx) as container:
+        config = container.plex.update_server(server, **changes)
+        print_line(f"Updated Plex server {config.name}: {', '.join(sorted(changes))}")
+
+
 @server_app.command("remove")
 def server_remove(ctx: typer.Context, server: Annotated[str, typer.Argument(help="Name or id.")]) -> None:
     """Forget a server (its event history stays)."""

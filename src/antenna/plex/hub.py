@@ -282,7 +282,10 @@ class PlexHub:
 
     async def ingest_plex_webhook(self, payload: dict[str, Any]) -> str:
         """Treat a Plex webhook as a hint: poll that server now; `library.new` is recently added."""
-        uuid = str((payload.get("Server") or {}).get("uuid", ""))
+        server = payload.get("Server")
+        metadata = payload.get("Metadata")
+        uuid = str(server.get("uuid", "")) if isinstance(server, dict) else ""
+        metadata = metadata if isinstance(metadata, dict) else {}
         event = str(payload.get("event", ""))
         for monitor in self.monitors.values():
             if uuid and uuid in (
@@ -291,7 +294,6 @@ class PlexHub:
             ):
                 monitor.poke()
                 if event == "library.new":
-                    metadata = payload.get("Metadata") or {}
                     self.publish_event(
                         PlexEvent(
                             type=EventType.RECENTLY_ADDED,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
@@ -156,12 +157,21 @@ def apply_notification(
         if state == PlayerState.STOPPED.value:
             del sessions[key]
             continue
-        offset = item.get("viewOffset")
-        now_playing = session.now
-        if isinstance(offset, int | float) or (isinstance(offset, str) and offset.isdigit()):
-            now_playing = replace(now_playing, offset_ms=int(offset))
+        offset = _offset(item.get("viewOffset"))
+        now_playing = session.now if offset is None else replace(session.now, offset_ms=offset)
         sessions[key] = replace(session, state=PlayerState.from_plex(state), now=now_playing)
     return replace(snapshot, sessions=tuple(sessions.values()), taken_at=now)
+
+
+def _offset(value: Any) -> int | None:
+    # Notifications are JSON from the network: NaN, Infinity, negative or huge numbers must not break us.
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    if isinstance(value, int | float) and math.isfinite(value) and 0 <= value < 10**12:
+        return int(value)
+    return None
 
 
 def derive_events(previous: ServerState | None, current: ServerState, now: datetime) -> list[PlexEvent]:
