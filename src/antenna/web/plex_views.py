@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -11,9 +12,10 @@ from fastapi.responses import HTMLResponse, Response, StreamingResponse
 
 from antenna.container import Container
 from antenna.jobs.bus import Event
+from antenna.plex.hub import STATE_TOPIC as STATE
 from antenna.plex.outputs import EVENT_TYPES, StoredEvent
 from antenna.web.deps import ContainerDep, require_login
-from antenna.web.sse import _HEADERS, _batches, _latest_per_job, format_sse
+from antenna.web.sse import SSE_HEADERS, batches, format_sse, latest_by_id
 from antenna.web.templating import templates
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(require_login)])
@@ -51,11 +53,14 @@ def _stored_row(event: StoredEvent) -> dict[str, Any]:
 
 
 def _payload_row(payload: dict[str, Any]) -> dict[str, Any]:
-    at = str(payload.get("at", ""))
+    try:
+        at = datetime.fromisoformat(str(payload.get("at", ""))).astimezone().strftime("%Y-%m-%d %H:%M:%S")
+    except ValueError:
+        at = ""
     return {
         "type": payload.get("type", ""),
         "server": payload.get("server", ""),
-        "at": at[:19].replace("T", " "),
+        "at": at,
         "user": payload.get("user", ""),
         "title": payload.get("title", ""),
         "client_id": payload.get("client_id", ""),
@@ -173,13 +178,17 @@ async def plex_live(request: Request, container: ContainerDep) -> StreamingRespo
 
     async def stream() -> AsyncIterator[str]:
         yield ": connected\n\n"
-        async for batch in _batches(request, subscription):
+        async for batch in batches(request, subscription):
             if not batch:
                 yield ": keepalive\n\n"
                 continue
             # Keyed by server: a burst of offset updates renders each server's block once, latest state.
-            states = [Event(e.topic, {"id": e.data["server_id"], "state": e.data}) for e in batch]
-            for event in _latest_per_job([s for s in states if s.topic == "plex.state"]):
+            states = [
+                Event(e.topic, {"id": e.data["server_id"], "state": e.data})
+                for e in batch
+                if e.topic == STATE
+            ]
+            for event in latest_by_id(states):
                 state = event.data["state"]
                 block = {"id": state["server_id"], "name": state["name"], "enabled": True, "state": state}
                 html = server_part.render(block=block, actions=ACTIONS)
@@ -188,7 +197,7 @@ async def plex_live(request: Request, container: ContainerDep) -> StreamingRespo
                 if event.topic.startswith("plex.event."):
                     yield format_sse("plex-event", row_part.render(event=_payload_row(event.data)))
 
-    return StreamingResponse(stream(), media_type="text/event-stream", headers=_HEADERS)
+    return StreamingResponse(stream(), media_type="text/event-stream", headers=SSE_HEADERS)
 
 
 @router.post("/plex/servers/{server_id}/clients/{machine_id}/command", response_class=HTMLResponse)

@@ -14,7 +14,7 @@ from antenna.web.templating import templates
 
 router = APIRouter()
 KEEPALIVE_SECONDS = 15.0
-_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
 
 def format_sse(event: str, data: str) -> str:
@@ -23,7 +23,7 @@ def format_sse(event: str, data: str) -> str:
     return f"event: {event}\n{lines}\n"
 
 
-async def _batches(request: Request, subscription: Subscription) -> AsyncIterator[list[Event]]:
+async def batches(request: Request, subscription: Subscription) -> AsyncIterator[list[Event]]:
     # Coalesce bursts: a job reporting thousands of steps a second sends only its latest state.
     try:
         while not await request.is_disconnected():
@@ -39,7 +39,7 @@ async def _batches(request: Request, subscription: Subscription) -> AsyncIterato
         subscription.close()
 
 
-def _latest_per_job(batch: list[Event]) -> list[Event]:
+def latest_by_id(batch: list[Event]) -> list[Event]:
     latest: dict[object, Event] = {}
     for event in batch:
         latest[event.data.get("id", id(event))] = event
@@ -53,12 +53,12 @@ async def page_events(request: Request, container: ContainerDep) -> StreamingRes
 
     async def stream() -> AsyncIterator[str]:
         yield ": connected\n\n"
-        async for batch in _batches(request, subscription):
+        async for batch in batches(request, subscription):
             if not batch:
                 yield ": keepalive\n\n"
                 continue
             changed = False
-            for event in _latest_per_job(batch):
+            for event in latest_by_id(batch):
                 job = event.data
                 html = templates.get_template("partials/job_progress.html").render(job=job)
                 yield format_sse(f"job-{job['id']}", html)
@@ -66,7 +66,7 @@ async def page_events(request: Request, container: ContainerDep) -> StreamingRes
             if changed:
                 yield format_sse("jobs-changed", "1")
 
-    return StreamingResponse(stream(), media_type="text/event-stream", headers=_HEADERS)
+    return StreamingResponse(stream(), media_type="text/event-stream", headers=SSE_HEADERS)
 
 
 @router.get("/api/events", tags=["events"], dependencies=[Depends(require_api_key)])
@@ -76,11 +76,11 @@ async def api_events(request: Request, container: ContainerDep, topic: str = "")
 
     async def stream() -> AsyncIterator[str]:
         yield ": connected\n\n"
-        async for batch in _batches(request, subscription):
+        async for batch in batches(request, subscription):
             if not batch:
                 yield ": keepalive\n\n"
             for event in batch:
                 payload = {"topic": event.topic, "at": event.at.isoformat(), "data": event.data}
                 yield format_sse(event.topic, json.dumps(payload))
 
-    return StreamingResponse(stream(), media_type="text/event-stream", headers=_HEADERS)
+    return StreamingResponse(stream(), media_type="text/event-stream", headers=SSE_HEADERS)
