@@ -178,6 +178,11 @@ def _check_live(
     assert body["type"] == "play"
     assert sim.token not in posts[0].body.decode()
     assert posts[0].headers["X-Antenna-Signature"].startswith("sha256=")
+    hooks = wait_for(
+        lambda: [h for h in api.get("/api/plex/webhooks").json() if h["last_status"].startswith("ok")],
+        "status",
+    )
+    assert hooks[0]["last_delivery_at"]
 
     root = f"{prefix}/plexsim"
     state = json.loads(mqtt.get(lambda t, p, r: t == f"{root}/slot/1/state" and '"playing"' in p)[1])

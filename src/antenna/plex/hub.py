@@ -24,6 +24,7 @@ from antenna.plex.webhooks import Delivery, WebhookDispatcher
 
 log = logging.getLogger(__name__)
 RELOAD_SECONDS = 15.0
+PRUNE_EVERY = 240  # reload rounds between history prunes: once an hour
 STATE_TOPIC = "plex.state"
 
 
@@ -61,6 +62,7 @@ class PlexHub:
         self._fingerprint: object = None
         self._watcher: asyncio.Task[None] | None = None
         self._published: dict[int, ServerState] = {}
+        self._background: set[asyncio.Task[None]] = set()
         self._pending: list[PlexEvent] = []
         self._flush: asyncio.Task[None] | None = None
         self.dispatcher = WebhookDispatcher(delays=webhook_delays, on_result=self._delivered)
@@ -84,6 +86,7 @@ class PlexHub:
             await self._stop_monitor(server_id)
         await self._store_pending()
         await self.dispatcher.stop()
+        await asyncio.gather(*self._background, return_exceptions=True)
         await asyncio.to_thread(self.mqtt.stop)
         await asyncio.to_thread(self.service.close)
 
@@ -112,11 +115,15 @@ class PlexHub:
 
     async def _watch_config(self) -> None:
         # Edits made by the CLI in another process reach us here.
+        rounds = 0
         while True:
             await asyncio.sleep(RELOAD_SECONDS)
+            rounds += 1
             try:
                 if await asyncio.to_thread(self._load) != self._fingerprint:
                     await self.reload()
+                if rounds % PRUNE_EVERY != 1:
+                    continue
                 removed = await asyncio.to_thread(self.repo.prune_events, self._clock() - self._retention)
                 if removed:
                     log.info("dropped %d Plex events older than %s", removed, self._retention)
@@ -205,11 +212,19 @@ class PlexHub:
 
     def _delivered(self, delivery: Delivery) -> None:
         status = f"{'ok' if delivery.ok else 'failed'} {delivery.status or ''} {delivery.error}".strip()
-        with contextlib.suppress(NotFound):
-            self.repo.update_webhook(
-                delivery.hook_id, {"last_status": status[:200], "last_delivery_at": self._clock()}
-            )
         self.bus.publish("plex.webhook", {"hook_id": delivery.hook_id, "ok": delivery.ok, "status": status})
+        # A database write must not block the loop that runs every monitor.
+        task = asyncio.get_running_loop().create_task(
+            asyncio.to_thread(self._record_delivery, delivery.hook_id, status)
+        )
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    def _record_delivery(self, hook_id: int, status: str) -> None:
+        with contextlib.suppress(NotFound):  # the hook was deleted meanwhile
+            self.repo.update_webhook(
+                hook_id, {"last_status": status[:200], "last_delivery_at": self._clock()}
+            )
 
     # actions -------------------------------------------------------------------------------------
     async def send_test_event(self) -> PlexEvent:
