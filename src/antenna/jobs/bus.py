@@ -104,6 +104,12 @@ class EventBus:
                 log.exception("event listener failed for %s", topic)
         return event
 
+    def interested(self, topic: str) -> bool:
+        """Return True when someone would receive an event on topic (so building it is worth the work)."""
+        probe = Event(topic, {})
+        with self._lock:
+            return bool(self._listeners) or any(s.wants(probe) for s in self._subscriptions)
+
     def subscribe(self, *prefixes: str, maxsize: int | None = None) -> Subscription:
         """Return an async subscription to topics starting with any prefix (all topics if none)."""
         subscription = Subscription(self, prefixes, maxsize or self._queue_size)

@@ -232,7 +232,9 @@ class JobRunner:
         queued = await asyncio.to_thread(self._repo.active)
         await self._mirror_foreign(queued)
         mine = [r.job.id for r in self._running.values()]
-        for job_id in await asyncio.to_thread(self._repo.cancel_requested, mine):
+        # No thread hop when nothing runs here: this loop ticks every second for the life of `serve`.
+        cancelled = await asyncio.to_thread(self._repo.cancel_requested, mine) if mine else set()
+        for job_id in cancelled:
             running = self._running.get(job_id)
             if running and not running.context.cancelled:
                 running.context.request_cancel()

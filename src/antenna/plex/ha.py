@@ -18,7 +18,7 @@ import hashlib
 import json
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import quote
 
@@ -129,10 +129,22 @@ def _stopped(view: PlayerView) -> PlayerView:
     )
 
 
+def _always(topic: str, view: PlayerView) -> bool:
+    return True
+
+
 def state_messages(
-    cfg: MqttConfig, state: ServerState, *, previous: ServerState | None = None, base_url: str = ""
+    cfg: MqttConfig,
+    state: ServerState,
+    *,
+    previous: ServerState | None = None,
+    base_url: str = "",
+    changed: Callable[[str, PlayerView], bool] = _always,
 ) -> list[Message]:
-    """Return the retained state messages of a server, its clients and slots, stopping vanished ones."""
+    """Return the retained state messages of a server, its clients and slots, stopping vanished ones.
+
+    `changed(topic, view)` lets a caller skip building payloads for views it already published.
+    """
     root = server_topic(cfg, state.name)
     server = {
         "server_id": state.server_id,
@@ -143,7 +155,7 @@ def state_messages(
         "transcode_video_sessions": state.transcode_video_sessions,
         "connected_clients": state.connected_clients,
         "active_sessions": state.active_sessions,
-        "updated_at": state.updated_at.isoformat(),
+        # No updated_at: it would change with every progress tick and re-publish an unchanged server.
     }
     messages: list[Message] = [(f"{root}/state", _json(server), True)]
 
@@ -153,11 +165,15 @@ def state_messages(
             continue
         seen.add(view.machine_id)
         base = client_topic(cfg, state.name, view.machine_id)
+        if not changed(f"{base}/state", view):
+            continue
         art = art_url(base_url, state.server_id, view.machine_id, view)
         messages.append((f"{base}/state", _json(_view_payload(view, art if view.now else "")), True))
         messages.append((f"{base}/art_url", art, True))
 
     for number, view in enumerate(state.slots, start=1):
+        if not changed(f"{root}/slot/{number}/state", view):
+            continue
         art = (
             art_url(base_url, state.server_id, view.machine_id, view) if view.machine_id and view.now else ""
         )

@@ -169,7 +169,8 @@ class PlexHub:
     def _on_update(self, state: ServerState, events: list[PlexEvent]) -> None:
         previous = self._published.get(state.server_id)
         self._published[state.server_id] = state
-        self.bus.publish(STATE_TOPIC, state.to_dict())
+        if self.bus.interested(STATE_TOPIC):  # a full state is ~100 dicts with 50 sessions: only when watched
+            self.bus.publish(STATE_TOPIC, state.to_dict())
         self.mqtt.on_state(state, previous)
         for event in events:
             self.publish_event(event)

@@ -10,7 +10,7 @@ from typing import Any
 
 from antenna.clients.mqtt import MqttPublisher
 from antenna.plex import ha
-from antenna.plex.models import MqttConfig, PlexEvent, ServerState
+from antenna.plex.models import MqttConfig, PlayerView, PlexEvent, ServerState
 
 log = logging.getLogger(__name__)
 Command = Callable[[str, str, str], None]  # (server slug, client slug, action)
@@ -33,6 +33,8 @@ class MqttBridge:
         self._config = MqttConfig()
         self._publisher: MqttPublisher | None = None
         self._sent: dict[str, str] = {}
+        self._views: dict[str, PlayerView] = {}
+        self._shapes: dict[int, tuple[object, ...]] = {}
         self.status_message = "MQTT is off."
 
     def configure(self, config: MqttConfig) -> None:
@@ -64,7 +66,7 @@ class MqttBridge:
         self.status_message = message
         if connected:
             with self._lock:
-                self._sent.clear()  # the broker may have lost retained state: send everything again
+                self._forget()  # the broker may have lost retained state: send everything again
 
     def _message(self, topic: str, payload: bytes) -> None:
         target = ha.parse_command_topic(self._config, topic)
@@ -80,14 +82,26 @@ class MqttBridge:
             publisher = self._publisher
             if publisher is None:
                 return
-            messages = [
-                *ha.discovery_messages(self._config, state, base_url=self._base_url),
-                *ha.state_messages(self._config, state, previous=previous, base_url=self._base_url),
-            ]
+            # Discovery only changes with the set of players; building it for every progress tick cost most
+            # of the CPU with 50 sessions (bench/plex.py).
+            shape = (state.name, state.version, tuple(sorted(c.machine_id for c in state.clients)))
+            messages = []
+            if self._shapes.get(state.server_id) != shape:
+                self._shapes[state.server_id] = shape
+                messages += ha.discovery_messages(self._config, state, base_url=self._base_url)
+            messages += ha.state_messages(
+                self._config, state, previous=previous, base_url=self._base_url, changed=self._view_changed
+            )
             for topic, payload, retain in ha.only_changed(messages, self._sent):
                 publisher.publish(topic, payload, retain=retain)
                 if retain:
                     self._sent[topic] = payload
+
+    def _view_changed(self, topic: str, view: PlayerView) -> bool:
+        if self._views.get(topic) == view:
+            return False
+        self._views[topic] = view
+        return True
 
     def on_event(self, event: PlexEvent) -> None:
         """Publish an event on the server's event topic and the player's HA event entity."""
@@ -121,4 +135,9 @@ class MqttBridge:
         if self._publisher is not None:
             self._publisher.stop()
             self._publisher = None
+        self._forget()
+
+    def _forget(self) -> None:
         self._sent.clear()
+        self._views.clear()
+        self._shapes.clear()

@@ -192,7 +192,7 @@ def derive_events(previous: ServerState | None, current: ServerState, now: datet
                 transcode_decision=view.transcode_decision,
             )
         if now_playing is not None:
-            payload["now_playing"] = now_playing_dict(now_playing)
+            payload["now_playing"] = now_playing.to_dict()
         events.append(
             PlexEvent(
                 type=kind,
@@ -254,24 +254,6 @@ def derive_events(previous: ServerState | None, current: ServerState, now: datet
         elif was_connected and not now_connected and is_up:
             emit(EventType.CLIENT_DISCONNECTED, client)
     return events
-
-
-def now_playing_dict(now: NowPlaying) -> dict[str, Any]:
-    """Return the now-playing fields as a JSON-ready dict (with percent complete)."""
-    return {
-        "rating_key": now.rating_key,
-        "title": now.title,
-        "item_title": now.item_title,
-        "media_type": now.media_type,
-        "grandparent_title": now.grandparent_title,
-        "parent_title": now.parent_title,
-        "year": now.year,
-        "content_rating": now.content_rating,
-        "resolution": now.resolution,
-        "duration_ms": now.duration_ms,
-        "offset_ms": now.offset_ms,
-        "percent_complete": now.percent_complete,
-    }
 
 
 def recently_added(items: Iterable[Mapping[str, Any]]) -> list[tuple[str, str, str]]:
