@@ -53,7 +53,7 @@ ATTRS = [
 values = st.one_of(
     st.text(max_size=12),
     st.integers(-(2**40), 2**40).map(str),
-    st.sampled_from(["", "NaN", "inf", "-1", "1e309", "0x10", " 7 ", "true", "☃"]),
+    st.sampled_from(["", "NaN", "inf", "INF", "-1", "1e309", "0x10", " 7 ", "true", "☃", "99999999999999"]),
 )
 attributes = st.dictionaries(st.sampled_from(ATTRS), values, max_size=12)
 

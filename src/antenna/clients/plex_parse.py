@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from xml.etree.ElementTree import Element
@@ -41,7 +42,7 @@ def opt_int(elem: Element | None, name: str) -> int | None:
     except ValueError:
         try:
             return int(float(raw))
-        except ValueError:
+        except (ValueError, OverflowError):  # "INF" and "NaN" parse as floats but are no integers
             return None
 
 
@@ -55,9 +56,10 @@ def opt_float(elem: Element | None, name: str) -> float | None:
     """Return an attribute as float, None when missing or not a number."""
     raw = text(elem, name)
     try:
-        return float(raw) if raw else None
+        value = float(raw) if raw else None
     except ValueError:
         return None
+    return value if value is None or math.isfinite(value) else None
 
 
 def as_bool(elem: Element | None, name: str) -> bool:
@@ -68,7 +70,12 @@ def as_bool(elem: Element | None, name: str) -> bool:
 def timestamp(elem: Element | None, name: str) -> datetime | None:
     """Return a Unix-seconds attribute as an aware UTC datetime."""
     value = opt_int(elem, name)
-    return datetime.fromtimestamp(value, UTC) if value else None
+    if not value:
+        return None
+    try:
+        return datetime.fromtimestamp(value, UTC)
+    except (OverflowError, OSError, ValueError):  # a year past 9999 from a broken server
+        return None
 
 
 def items(container: Element | None) -> Iterator[Element]:

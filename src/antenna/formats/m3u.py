@@ -1,0 +1,407 @@
+"""M3U playlists as Kodi's IPTV Simple reads them: a tolerant streaming reader and a writer it reads back."""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from urllib.parse import unquote
+
+from antenna.formats.guide import ParseWarning
+
+MAX_WARNINGS = 1000  # a broken 200k-line playlist must not build 200k warning objects; the rest are counted
+# Keys IPTV Simple knows; checking membership is cheaper than checking the characters of every key.
+_KNOWN_KEYS = frozenset(
+    {
+        *("tvg-id", "tvg-ID", "tvg-name", "tvg-logo", "tvg-chno", "ch-number", "tvg-shift", "tvg-rec"),
+        *("group-title", "radio", "catchup", "catchup-type", "catchup-source", "catchup-days"),
+        *("catchup-correction", "timeshift", "provider", "provider-type", "provider-logo"),
+        *("provider-countries", "provider-languages", "media", "media-dir", "media-size", "realtime"),
+    }
+)
+_TRUE = frozenset({"true", "1", "yes"})
+_ALIASES = {"tvg-chno": "ch-number", "ch-number": "tvg-chno"}
+
+# The common shape (`#EXTINF:-1 k="v" k="v",Name`) parses with two C-level regex calls; anything else takes
+# the careful path below.
+_FAST = re.compile(r'#EXTINF:(-?\d+)((?: [^\s=,"\']+="[^"]*")*),(.*)', re.DOTALL)
+_FAST_ATTR = re.compile(r' ([^=]+)="([^"]*)"')
+_DURATION = re.compile(r"\s*([+-]?\d+(?:\.\d+)?)?")
+# A space after "=" is allowed only before a quote, so `a= b="x"` reads as an empty a and b="x".
+_ATTR = re.compile(r'\s*([^\s=,"\']+)\s*=(?:\s*"([^"]*)"|\s*\'([^\']*)\'|(?!\s*["\'])([^\s,]*))')
+_OPEN_QUOTE = re.compile(r'\s*([^\s=,"\']+)\s*=\s*["\']')
+_JUNK = re.compile(r"\s*([^\s,]+)")
+_SAFE_DURATION = re.compile(r"-?\d+(?:\.\d+)?")
+_BAD_KEY_CHARS = re.compile(r'[\s=,"\']')
+_LINE_BREAKS = re.compile(r"[\r\n]+")
+_LINE_BREAK = re.compile(r"\r\n?|\n")
+_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
+
+
+@dataclass(frozen=True, slots=True)
+class M3UEntry:
+    """One channel: its #EXTINF line, the directives before its URL, and the URL."""
+
+    name: str
+    url: str
+    attrs: tuple[tuple[str, str], ...] = ()
+    duration: str = "-1"
+    groups: tuple[str, ...] = ()
+    kodiprops: tuple[tuple[str, str], ...] = ()
+    vlcopts: tuple[tuple[str, str], ...] = ()
+    line: int = 0
+
+    def attr(self, key: str, default: str = "") -> str:
+        """Return an #EXTINF attribute by case-insensitive key ("ch-number" stands in for "tvg-chno")."""
+        wanted = key.lower()
+        alias = _ALIASES.get(wanted)
+        via_alias: str | None = None
+        for k, v in self.attrs:
+            lk = k.lower()
+            if lk == wanted:
+                return v
+            if via_alias is None and lk == alias:
+                via_alias = v
+        return default if via_alias is None else via_alias
+
+    @property
+    def tvg_id(self) -> str:
+        """Return tvg-id."""
+        return self.attr("tvg-id")
+
+    @property
+    def tvg_name(self) -> str:
+        """Return tvg-name."""
+        return self.attr("tvg-name")
+
+    @property
+    def tvg_logo(self) -> str:
+        """Return tvg-logo."""
+        return self.attr("tvg-logo")
+
+    @property
+    def tvg_chno(self) -> str:
+        """Return tvg-chno (or ch-number)."""
+        return self.attr("tvg-chno")
+
+    @property
+    def radio(self) -> bool:
+        """Return True when radio is "true", "1" or "yes"."""
+        return self.attr("radio").strip().lower() in _TRUE
+
+
+@dataclass(frozen=True, slots=True)
+class M3UPlaylist:
+    """A whole parsed playlist."""
+
+    header: tuple[tuple[str, str], ...]
+    entries: tuple[M3UEntry, ...]
+    warnings: tuple[ParseWarning, ...]
+
+
+class _Warnings:
+    """Appends up to MAX_WARNINGS warnings, then counts the rest."""
+
+    __slots__ = ("added", "dropped", "out")
+
+    def __init__(self, out: list[ParseWarning]) -> None:
+        self.out = out
+        self.added = 0
+        self.dropped = 0
+
+    def add(self, line: int, message: str) -> None:
+        """Record one problem at a line."""
+        if self.added < MAX_WARNINGS:
+            self.added += 1
+            self.out.append(ParseWarning(f"line {line}", message))
+        else:
+            self.dropped += 1
+
+
+def _stripped_lines(lines: Iterable[str]) -> Iterator[str]:
+    """Yield stripped lines without a leading BOM, splitting any that still hold CR or LF (CR-only files)."""
+    first = True
+    for raw in lines:
+        text = raw.strip()
+        if first:
+            first = False
+            text = text.lstrip("\ufeff").strip()
+        if "\r" in text or "\n" in text:
+            yield from (piece.strip() for piece in _LINE_BREAK.split(text))
+        else:
+            yield text
+
+
+def _attributes(text: str, pos: int, line: int, warn: _Warnings) -> tuple[list[tuple[str, str]], int, str]:
+    """Read attributes from text[pos:]; return them, the name comma's index (-1: none) and skipped text."""
+    attrs: list[tuple[str, str]] = []
+    junk: list[str] = []
+    end = len(text)
+    while True:
+        m = _ATTR.match(text, pos)
+        if m is not None:
+            k, dq, sq, bare = m.groups()
+            attrs.append((k, dq if dq is not None else sq if sq is not None else bare))
+            pos = m.end()
+            continue
+        while pos < end and text[pos].isspace():
+            pos += 1
+        if pos >= end:
+            return attrs, -1, " ".join(junk)
+        if text[pos] == ",":
+            break
+        m = _OPEN_QUOTE.match(text, pos)
+        if m is not None:
+            # No closing quote: IPTV Simple falls back to the last comma, so the value runs up to it.
+            comma = text.rfind(",", m.end())
+            stop = comma if comma >= 0 else end
+            attrs.append((m.group(1), text[m.end() : stop]))
+            warn.add(line, f"attribute {m.group(1)} has no closing quote")
+            if junk and comma >= 0:
+                warn.add(line, f"ignored text in #EXTINF: {' '.join(junk)[:80]}")
+            return attrs, comma, " ".join(junk)
+        m = _JUNK.match(text, pos)
+        if m is None:  # unreachable while str.isspace and re's \s agree; never loop forever if they don't
+            pos += 1
+            continue
+        junk.append(m.group(1))
+        pos = m.end()
+    if junk:
+        warn.add(line, f"ignored text in #EXTINF: {' '.join(junk)[:80]}")
+    return attrs, pos, ""
+
+
+def _parse_extinf(text: str, line: int, warn: _Warnings) -> tuple[str, list[tuple[str, str]], str | None]:
+    """Split an #EXTINF line into duration, attributes and name (None: no comma, the name is unknown)."""
+    dm = _DURATION.match(text, 8 if text[7:8] == ":" else 7)
+    if dm is None:  # unreachable: every part of the pattern is optional
+        return "-1", [], None
+    attrs, comma, junk = _attributes(text, dm.end(), line, warn)
+    duration = dm.group(1) or "-1"
+    if comma < 0:
+        warn.add(line, "#EXTINF has no comma before the channel name")
+        return duration, attrs, junk or None
+    return duration, attrs, text[comma + 1 :].strip()
+
+
+def _groups(attrs: list[tuple[str, str]], extgrp: list[str]) -> tuple[str, ...]:
+    """Return group-title split on ";" then #EXTGRP values, stripped, without empties or repeats."""
+    title = ""
+    for k, v in attrs:
+        if k == "group-title":
+            title = v
+            break
+    else:
+        for k, v in attrs:
+            if k.lower() == "group-title":
+                title = v
+                break
+    if not extgrp and ";" not in title:  # the common case, kept cheap
+        title = title.strip()
+        return (title,) if title else ()
+    parts = title.split(";")
+    if extgrp:
+        parts += extgrp
+    return tuple(dict.fromkeys(filter(None, [g.strip() for g in parts])))
+
+
+def _key_value(text: str, line: int, warn: _Warnings) -> tuple[str, str] | None:
+    """Split a `#KODIPROP:key=value` / `#EXTVLCOPT:key=value` line."""
+    body = text[text.index(":") + 1 :]
+    key, eq, value = body.partition("=")
+    key = key.strip()
+    if not eq or not key:
+        warn.add(line, f"{text[: text.index(':')]} without key=value ignored")
+        return None
+    return key, value.strip()
+
+
+def iter_m3u(
+    lines: Iterable[str], warnings: list[ParseWarning], header: list[tuple[str, str]] | None = None
+) -> Iterator[M3UEntry]:
+    """Yield entries as they complete; problems go to `warnings`, #EXTM3U attributes to `header`."""
+    warn = _Warnings(warnings)
+    lineno = 0
+    seen_content = False
+    pending: tuple[int, str, list[tuple[str, str]], str | None] | None = None
+    extgrp: list[str] = []
+    kodiprops: list[tuple[str, str]] = []
+    vlcopts: list[tuple[str, str]] = []
+    for text in _stripped_lines(lines):
+        lineno += 1
+        if not text:
+            continue
+        if text[0] == "#":
+            fast = _FAST.match(text)
+            if fast is not None:
+                duration, attr_text, name = fast.groups()
+                extinf = (lineno, duration, _FAST_ATTR.findall(attr_text), name.strip())
+            else:
+                tag = text[:11].upper()
+                if tag.startswith("#EXTINF"):
+                    extinf = (lineno, *_parse_extinf(text, lineno, warn))
+                elif tag.startswith("#EXTM3U"):
+                    seen_content = True
+                    attrs, _, _ = _attributes(text, 7, lineno, warn)
+                    if header is not None:
+                        header.extend(attrs)
+                    continue
+                elif tag.startswith("#EXTGRP:"):
+                    extgrp.append(text[8:])
+                    continue
+                elif tag.startswith("#KODIPROP:"):
+                    kv = _key_value(text, lineno, warn)
+                    if kv is not None:
+                        kodiprops.append(kv)
+                    continue
+                elif tag.startswith("#EXTVLCOPT:"):
+                    kv = _key_value(text, lineno, warn)
+                    if kv is not None:
+                        vlcopts.append(kv)
+                    continue
+                else:  # #EXT-X-…, #PLAYLIST, comments: nothing IPTV Simple uses
+                    continue
+            if not seen_content:
+                seen_content = True
+                warn.add(lineno, "no #EXTM3U header")
+            if pending is not None:
+                warn.add(pending[0], "#EXTINF without a URL ignored")
+            pending = extinf
+            continue
+        if not seen_content:
+            seen_content = True
+            warn.add(lineno, "no #EXTM3U header")
+        if pending is None:
+            if _URL.match(text) is None:
+                warn.add(lineno, f"ignored line: {text[:80]}")
+                continue
+            # IPTV Simple plays plain URL lists, so a URL without #EXTINF is a channel named after itself.
+            warn.add(lineno, "URL without #EXTINF; named after its URL")
+            pending = (lineno, "-1", [], text)
+        line, duration, attrs, name = pending
+        pending = None
+        if not name:
+            name = next((v for k, v in attrs if k.lower() == "tvg-name" and v.strip()), "").strip()
+            if not name:
+                warn.add(line, "channel has no name; named after its URL")
+                name = text
+        yield M3UEntry(
+            name,
+            text,
+            tuple(attrs),
+            duration,
+            _groups(attrs, extgrp),
+            tuple(kodiprops) if kodiprops else (),
+            tuple(vlcopts) if vlcopts else (),
+            line,
+        )
+        if extgrp:
+            extgrp = []
+        if kodiprops:
+            kodiprops = []
+        if vlcopts:
+            vlcopts = []
+    if pending is not None:
+        warn.add(pending[0], "#EXTINF at the end without a URL ignored")
+    if warn.dropped:
+        warnings.append(ParseWarning(f"line {lineno}", f"{warn.dropped} more problems not listed"))
+
+
+def _split_lines(text: str) -> Iterator[str]:
+    """Yield the lines of LF-only text one at a time, so a large playlist is not copied into a list."""
+    start = 0
+    while (end := text.find("\n", start)) >= 0:
+        yield text[start:end]
+        start = end + 1
+    yield text[start:]
+
+
+def parse_m3u(text: str) -> M3UPlaylist:
+    """Parse a whole playlist held in memory."""
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    warnings: list[ParseWarning] = []
+    header: list[tuple[str, str]] = []
+    entries = tuple(iter_m3u(_split_lines(text), warnings, header))
+    return M3UPlaylist(tuple(header), entries, tuple(warnings))
+
+
+def url_headers(url: str) -> tuple[str, dict[str, str]]:
+    """Split Kodi's `url|Key=value&Key2=value` into the URL and its headers (values URL-decoded)."""
+    base, bar, rest = url.partition("|")
+    headers: dict[str, str] = {}
+    if bar:
+        for part in rest.split("&"):
+            key, _, value = part.partition("=")
+            key = key.strip()
+            if key:
+                headers[key] = unquote(value)
+    return base, headers
+
+
+def _value(value: str) -> str:
+    """Make an attribute value writable: IPTV Simple has no escaping, so `"` becomes `'`."""
+    if '"' in value:
+        value = value.replace('"', "'")
+    if "\n" in value or "\r" in value:
+        value = _LINE_BREAKS.sub(" ", value)
+    return value
+
+
+def _key(key: str) -> str:
+    """Make an attribute key writable: characters that would end it become "_"."""
+    return _BAD_KEY_CHARS.sub("_", key)
+
+
+def _one_line(text: str) -> str:
+    """Replace line breaks, which would end the directive, with spaces."""
+    return _LINE_BREAKS.sub(" ", text) if "\n" in text or "\r" in text else text
+
+
+def format_extinf(entry: M3UEntry) -> str:
+    """Return the #EXTINF line (no newline); non-empty groups replace group-title, joined by ";"."""
+    duration = entry.duration
+    if duration != "-1" and _SAFE_DURATION.fullmatch(duration) is None:
+        duration = "-1"
+    groups = entry.groups
+    parts = [f"#EXTINF:{duration}"]
+    for k, v in entry.attrs:
+        if k in _KNOWN_KEYS:
+            if groups and k == "group-title":
+                v = ";".join(groups)
+                groups = ()
+        else:
+            k = _key(k)
+            if not k:
+                continue
+            if groups and k.lower() == "group-title":
+                v = ";".join(groups)
+                groups = ()
+        if '"' in v or "\n" in v or "\r" in v:
+            v = _value(v)
+        parts.append(f'{k}="{v}"')
+    if groups:
+        parts.append(f'group-title="{_value(";".join(groups))}"')
+    name = entry.name
+    if "\n" in name or "\r" in name:
+        name = _LINE_BREAKS.sub(" ", name)
+    return " ".join(parts) + "," + name
+
+
+def render_m3u(header: Sequence[tuple[str, str]], entries: Iterable[M3UEntry]) -> Iterator[str]:
+    """Yield the playlist line by line, each ending in "\\n"."""
+    # Take the first entry before writing the header so `render_m3u(h, iter_m3u(src, w, h))` streams with the
+    # header list already filled from the source's #EXTM3U line.
+    it = iter(entries)
+    first = next(it, None)
+    yield " ".join(["#EXTM3U", *(f'{_key(k)}="{_value(v)}"' for k, v in header if k)]) + "\n"
+    if first is None:
+        return
+    for entry in itertools.chain((first,), it):
+        yield format_extinf(entry) + "\n"
+        for k, v in entry.kodiprops:
+            yield f"#KODIPROP:{_one_line(k)}={_one_line(v)}\n"
+        for k, v in entry.vlcopts:
+            yield f"#EXTVLCOPT:{_one_line(k)}={_one_line(v)}\n"
+        yield _one_line(entry.url) + "\n"

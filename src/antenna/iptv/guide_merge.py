@@ -1,0 +1,94 @@
+"""Streaming guide merge: programmes from guide sources in priority order, gaps filled, overlaps dropped."""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from antenna.formats.guide import Programme
+from antenna.iptv import plan
+from antenna.iptv.models import Channel, ChannelReport
+
+
+@dataclass
+class _Coverage:
+    programmes: int = 0
+    seconds: float = 0.0
+    # Sorted (start, stop) epoch seconds; only kept for channels fed by more than one guide source.
+    intervals: list[tuple[int, int]] = field(default_factory=list)
+
+
+class GuideMerger:
+    """Turns source programmes into Plex-correct output programmes for the merged channels."""
+
+    def __init__(
+        self, channels: Sequence[Channel], *, window_start: datetime, window_end: datetime, lang: str = "en"
+    ) -> None:
+        self._start = window_start
+        self._end = window_end
+        self._lang = lang
+        self._targets: dict[tuple[int, str], list[str]] = {}
+        sources_per_channel: dict[str, int] = {}
+        self._names: dict[str, Channel] = {}
+        for channel in channels:
+            if not channel.enabled:
+                continue
+            self._names[channel.xmltv_id] = channel
+            for source_id, guide_id in channel.guide_ids:
+                self._targets.setdefault((source_id, guide_id), []).append(channel.xmltv_id)
+            sources_per_channel[channel.xmltv_id] = len(channel.guide_ids)
+        self._shared = {cid for cid, count in sources_per_channel.items() if count > 1}
+        self._coverage: dict[str, _Coverage] = {cid: _Coverage() for cid in self._names}
+        self._source_order: list[int] = []
+
+    def wanted(self, source_id: int) -> set[str]:
+        """Return the guide channel ids worth reading from a source (the reader skips the rest cheaply)."""
+        return {guide_id for (sid, guide_id) in self._targets if sid == source_id}
+
+    def feed(self, source_id: int, programmes: Iterable[Programme]) -> Iterator[Programme]:
+        """Yield the output programmes from one source; call sources in priority order, highest first."""
+        later_source = bool(self._source_order)
+        self._source_order.append(source_id)
+        if later_source:
+            for coverage in self._coverage.values():
+                coverage.intervals.sort()
+        for programme in programmes:
+            targets = self._targets.get((source_id, programme.channel))
+            if not targets or not plan.in_window(programme, self._start, self._end):
+                continue
+            start = int(programme.start.timestamp())
+            stop = int((programme.stop or programme.start).timestamp())
+            for channel_id in targets:
+                coverage = self._coverage[channel_id]
+                if channel_id in self._shared:
+                    if later_source and _overlaps(coverage.intervals, start, stop):
+                        continue  # a higher-priority source already covers this time
+                    if later_source:
+                        bisect.insort(coverage.intervals, (start, stop))
+                    else:
+                        coverage.intervals.append((start, stop))
+                coverage.programmes += 1
+                coverage.seconds += max(0, stop - start)
+                yield plan.plex_programme(programme, channel_id, lang=self._lang)
+
+    def coverage(self) -> list[ChannelReport]:
+        """Return guide hours and programme counts per channel, in channel order."""
+        return [
+            ChannelReport(channel.number, channel.name, round(cov.seconds / 3600, 1), cov.programmes)
+            for channel_id, cov in self._coverage.items()
+            for channel in (self._names[channel_id],)
+        ]
+
+    @property
+    def programmes(self) -> int:
+        """Return how many programmes were yielded so far."""
+        return sum(c.programmes for c in self._coverage.values())
+
+
+def _overlaps(intervals: list[tuple[int, int]], start: int, stop: int) -> bool:
+    index = bisect.bisect_left(intervals, (start, start))
+    if index > 0 and intervals[index - 1][1] > start:
+        return True
+    return index < len(intervals) and intervals[index][0] < stop
