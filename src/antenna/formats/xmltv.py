@@ -1,0 +1,26 @@
+"""XMLTV guides: a streaming reader and writer (see xmltv_read and xmltv_write)."""
+
+from __future__ import annotations
+
+from antenna.formats.xmltv_read import (
+    MAX_WARNINGS,
+    GuideError,
+    ReadStats,
+    open_stream,
+    parse_time,
+    parse_time_warning,
+    read_xmltv,
+)
+from antenna.formats.xmltv_write import XmltvWriter, format_time
+
+__all__ = [
+    "MAX_WARNINGS",
+    "GuideError",
+    "ReadStats",
+    "XmltvWriter",
+    "format_time",
+    "open_stream",
+    "parse_time",
+    "parse_time_warning",
+    "read_xmltv",
+]
