@@ -14,11 +14,14 @@ from antenna.backup.service import BackupService
 from antenna.clients.plex import PlexClient
 from antenna.db.engine import make_engine, make_session_factory
 from antenna.db.migrate import upgrade
+from antenna.db.repos.iptv import IptvRepository
 from antenna.db.repos.jobs import JobRepository
 from antenna.db.repos.plex import PlexRepository
 from antenna.db.repos.schedules import ScheduleRepository
 from antenna.db.repos.secrets import SecretRepository
 from antenna.fs import Trash, prepare_data_dir, write_if_missing
+from antenna.iptv.service import JOB_KIND as IPTV_JOB
+from antenna.iptv.service import IptvService
 from antenna.jobs.bus import EventBus
 from antenna.jobs.models import JobKind
 from antenna.jobs.runner import JobRunner
@@ -70,6 +73,7 @@ class Container:
     plex: PlexService
     plex_hub: PlexHub
     plex_outputs: PlexOutputs
+    iptv: IptvService
     clock: Callable[[], datetime]
 
     @property
@@ -131,6 +135,18 @@ def build_container(settings: Settings, *, migrate: bool = True) -> Container:
     if migrate:
         for name, expression in DEFAULT_SCHEDULES.items():
             schedules.insert_if_missing(name, job_kind=name, expression=expression, now=clock())
+    iptv = IptvService(
+        IptvRepository(sessions), data_dir=settings.data_dir, base_url=settings.base_url, clock=clock
+    )
+    runner.register(
+        JobKind(
+            IPTV_JOB,
+            "IPTV refresh",
+            iptv.run,
+            resumable=True,
+            description="Fetch IPTV sources, merge them and rewrite the playlist and the guide.",
+        )
+    )
     plex_repo = PlexRepository(sessions)
     plex = PlexService(plex_repo, client_factory=plex_client, clock=clock)
     plex_hub = PlexHub(
@@ -144,6 +160,7 @@ def build_container(settings: Settings, *, migrate: bool = True) -> Container:
     )
     scheduler = Scheduler(schedules, jobs, runner, default_timezone=settings.timezone, clock=clock)
     schedule_service = ScheduleService(schedules, runner, default_timezone=settings.timezone, clock=clock)
+    iptv.schedules = schedule_service
     return Container(
         settings=settings,
         engine=engine,
@@ -160,5 +177,6 @@ def build_container(settings: Settings, *, migrate: bool = True) -> Container:
         plex=plex,
         plex_hub=plex_hub,
         plex_outputs=plex_hub.outputs,
+        iptv=iptv,
         clock=clock,
     )

@@ -179,3 +179,14 @@ def test_numbers_are_unique_whatever_the_presets(presets: list[str]) -> None:
 @given(st.text(max_size=30))
 def test_normalise_name_keeps_only_lowercase_letters_and_digits(name: str) -> None:
     assert all(c.isascii() and (c.isdigit() or c.islower()) for c in plan.normalise_name(name))
+
+
+def test_channels_without_guide_get_placeholders() -> None:
+    channels, _, _ = plan.merge_channels([(SRC, [entry("A", "a"), entry("B", "b")])], {})
+    channels = plan.map_guide(channels, [(SourceConfig(id=2, name="G"), [GuideChannel("a")])], {})
+    merger = GuideMerger(channels, window_start=T0, window_end=T0 + timedelta(hours=6))
+    list(merger.feed(2, [prog("a", 0, 1)]))
+    fillers = list(merger.placeholders())
+    assert [p.channel for p in fillers] == [plex_safe_id("2")] * 3
+    assert fillers[0].title == "B"
+    assert fillers[0].episode_nums[0].system == "original-air-date"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import bisect
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from antenna.formats.guide import Programme
 from antenna.iptv import plan
@@ -72,6 +72,29 @@ class GuideMerger:
                 coverage.programmes += 1
                 coverage.seconds += max(0, stop - start)
                 yield plan.plex_programme(programme, channel_id, lang=self._lang)
+
+    def placeholders(self, *, hours: int = 2) -> Iterator[Programme]:
+        """Yield filler programmes for channels no guide covers (Plex hides channels without any)."""
+        first = self._start.replace(minute=0, second=0, microsecond=0)
+        for channel_id, cov in self._coverage.items():
+            if cov.programmes:
+                continue
+            channel = self._names[channel_id]
+            start = first
+            while start < self._end:
+                stop = start + timedelta(hours=hours)
+                yield plan.plex_programme(
+                    Programme(
+                        channel=channel_id,
+                        start=start,
+                        stop=stop,
+                        titles=((channel.name, self._lang),),
+                        descs=(("No guide data for this channel.", self._lang),),
+                    ),
+                    channel_id,
+                    lang=self._lang,
+                )
+                start = stop
 
     def coverage(self) -> list[ChannelReport]:
         """Return guide hours and programme counts per channel, in channel order."""

@@ -53,9 +53,13 @@ def keep(entry: M3UEntry, groups: Sequence[str], rules: ChannelFilter) -> bool:
     return not (rules.exclude_regex and re.search(rules.exclude_regex, entry.name, re.IGNORECASE))
 
 
+def valid_number(text: str) -> bool:
+    """Return True for a channel number: digits, optionally a dot and a sub-number (5.1)."""
+    return re.fullmatch(r"\d{1,6}(?:\.\d{1,3})?", text.strip()) is not None
+
+
 def _number(text: str) -> str:
-    text = text.strip()
-    return text if re.fullmatch(r"\d{1,6}(?:\.\d{1,3})?", text) else ""
+    return text.strip() if valid_number(text) else ""
 
 
 def merge_channels(

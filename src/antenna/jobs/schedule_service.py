@@ -81,6 +81,7 @@ class ScheduleService:
         timezone: str | None = None,
         quiet_window: str | None = None,
         enabled: bool | None = None,
+        params: dict[str, Any] | None = None,
     ) -> ScheduleView:
         """Create or change a schedule after validating every part; raise UserError naming the bad one."""
         current = self._repo.get(name)
@@ -97,7 +98,7 @@ class ScheduleService:
             timezone=tz,
             quiet_window=window.text if window else "",
             enabled=enabled if enabled is not None else (current.enabled if current else True),
-            params=current.params if current else {},
+            params=params if params is not None else (current.params if current else {}),
             now=self._clock(),
         )
         return self._view(stored)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -54,3 +55,12 @@ def require_api_key(request: Request, auth: AuthDep) -> None:
     """Let requests with the right X-Api-Key through."""
     if not auth.check_api_key(request.headers.get("x-api-key")):
         raise AuthError("Missing or wrong X-Api-Key header.", "Copy the API key from Settings.")
+
+
+def require_media_token(request: Request, container: ContainerDep) -> None:
+    """Let media consumers (players, dashboards) through, with ?token= when media_token is set."""
+    token = container.settings.media_token
+    if token is not None and not hmac.compare_digest(
+        request.query_params.get("token", ""), token.get_secret_value()
+    ):
+        raise AuthError("Missing or wrong ?token=.", "Add the media_token from antenna.toml to the URL.")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import hmac
 import json
 from pathlib import Path
 from typing import Any
@@ -15,7 +14,7 @@ from pydantic import BaseModel, Field
 from antenna.errors import AuthError, NotFound, UserError
 from antenna.plex.models import MqttConfig, ServerConfig, ServerInfo
 from antenna.plex.service import parse_path_map
-from antenna.web.deps import AuthDep, ContainerDep, require_api_key
+from antenna.web.deps import AuthDep, ContainerDep, require_api_key, require_media_token
 
 router = APIRouter(prefix="/api/plex", tags=["plex"], dependencies=[Depends(require_api_key)])
 inbound = APIRouter(prefix="/api/plex", tags=["plex"])
@@ -376,14 +375,6 @@ async def plex_webhook(request: Request, container: ContainerDep, auth: AuthDep)
     return {"accepted": str(payload.get("event", "")), "server": server}
 
 
-def _check_media_token(request: Request, container: ContainerDep) -> None:
-    token = container.settings.media_token
-    if token is not None and not hmac.compare_digest(
-        request.query_params.get("token", ""), token.get_secret_value()
-    ):
-        raise AuthError("Missing or wrong ?token=.", "Add the media_token from antenna.toml to the URL.")
-
-
 async def _art_response(
     container: ContainerDep, server_id: int, *, client_id: str = "", slot: int = 0, kind: str, w: int, h: int
 ) -> Response:
@@ -405,7 +396,7 @@ async def _art_response(
     return Response(image, media_type=media_type, headers=headers)
 
 
-@media.get("/{server_id}/slot/{slot}", dependencies=[Depends(_check_media_token)])
+@media.get("/{server_id}/slot/{slot}", dependencies=[Depends(require_media_token)])
 async def slot_art(
     server_id: int,
     slot: int,
@@ -418,7 +409,7 @@ async def slot_art(
     return await _art_response(container, server_id, slot=slot, kind=kind, w=w, h=h)
 
 
-@media.get("/{server_id}/{client_id}", dependencies=[Depends(_check_media_token)])
+@media.get("/{server_id}/{client_id}", dependencies=[Depends(require_media_token)])
 async def client_art(
     server_id: int,
     client_id: str,

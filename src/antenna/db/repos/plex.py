@@ -16,7 +16,8 @@ from antenna.errors import Conflict, NotFound
 Columns = dict[str, Any]
 
 
-def _columns(row: Base) -> Columns:
+def columns_of(row: Base) -> Columns:
+    """Return an ORM row's columns as a plain dict."""
     return {column.key: getattr(row, column.key) for column in sa.inspect(type(row)).columns}
 
 
@@ -31,7 +32,7 @@ class PlexRepository:
         """Return every server by name."""
         with self._sessions() as session:
             return [
-                _columns(r) for r in session.scalars(sa.select(PlexServerRow).order_by(PlexServerRow.name))
+                columns_of(r) for r in session.scalars(sa.select(PlexServerRow).order_by(PlexServerRow.name))
             ]
 
     def server(self, ref: str | int) -> Columns:
@@ -45,7 +46,7 @@ class PlexRepository:
             if row is None:
                 names = ", ".join(session.scalars(sa.select(PlexServerRow.name))) or "none yet"
                 raise NotFound(f"No Plex server '{ref}'.", f"Known servers: {names}.")
-            return _columns(row)
+            return columns_of(row)
 
     def add_server(self, values: Mapping[str, Any], now: datetime) -> Columns:
         """Insert a server; Conflict when the name is taken."""
@@ -57,7 +58,7 @@ class PlexRepository:
             row = PlexServerRow(**values, created_at=now)
             session.add(row)
             session.flush()
-            return _columns(row)
+            return columns_of(row)
 
     def update_server(self, server_id: int, values: Mapping[str, Any]) -> Columns:
         """Change some columns of a server."""
@@ -68,7 +69,7 @@ class PlexRepository:
             for key, value in values.items():
                 setattr(row, key, value)
             session.flush()
-            return _columns(row)
+            return columns_of(row)
 
     def delete_server(self, server_id: int) -> None:
         """Remove a server (its events stay in history)."""
@@ -112,7 +113,7 @@ class PlexRepository:
             rows = session.scalars(
                 query.order_by(PlexEventRow.at.desc(), PlexEventRow.id.desc()).limit(limit).offset(offset)
             )
-            return [_columns(r) for r in rows], total
+            return [columns_of(r) for r in rows], total
 
     def prune_events(self, before: datetime) -> int:
         """Delete events older than `before`; return how many."""
@@ -124,7 +125,7 @@ class PlexRepository:
     def webhooks(self) -> list[Columns]:
         """Return every webhook by name."""
         with self._sessions() as session:
-            return [_columns(r) for r in session.scalars(sa.select(WebhookRow).order_by(WebhookRow.name))]
+            return [columns_of(r) for r in session.scalars(sa.select(WebhookRow).order_by(WebhookRow.name))]
 
     def add_webhook(self, values: Mapping[str, Any]) -> Columns:
         """Insert a webhook; Conflict when the name is taken."""
@@ -134,7 +135,7 @@ class PlexRepository:
             row = WebhookRow(**values)
             session.add(row)
             session.flush()
-            return _columns(row)
+            return columns_of(row)
 
     def update_webhook(self, hook_id: int, values: Mapping[str, Any]) -> None:
         """Change some columns of a webhook (e.g. its last delivery status)."""
@@ -155,7 +156,7 @@ class PlexRepository:
         """Return the MQTT broker settings, or None when never saved."""
         with self._sessions() as session:
             row = session.get(MqttRow, 1)
-            return _columns(row) if row else None
+            return columns_of(row) if row else None
 
     def save_mqtt(self, values: Mapping[str, Any]) -> None:
         """Create or replace the MQTT broker settings."""

@@ -1,10 +1,13 @@
 """ORM tables, one module per area; importing this package registers them all on Base.metadata."""
 
 from antenna.db.tables.core import AppSecret, JobItemFailureRow, JobRow, ScheduleRow
+from antenna.db.tables.iptv import IptvOverrideRow, IptvSourceRow
 from antenna.db.tables.plex import MqttRow, PlexEventRow, PlexServerRow, WebhookRow
 
 __all__ = [
     "AppSecret",
+    "IptvOverrideRow",
+    "IptvSourceRow",
     "JobItemFailureRow",
     "JobRow",
     "MqttRow",

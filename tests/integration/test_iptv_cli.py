@@ -1,0 +1,90 @@
+"""`antenna iptv …` as a real child process: sources, refresh, channels, report, overrides, offline merge."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.integration.test_iptv import Provider, guide, playlist
+from tests.support import run_cli
+
+pytestmark = pytest.mark.slow
+WIDE = {"COLUMNS": "250"}
+Result = subprocess.CompletedProcess[str]
+
+
+def ok(result: Result) -> str:
+    assert result.returncode == 0, f"exit {result.returncode}\n{result.stdout}\n{result.stderr}"
+    return result.stdout
+
+
+def test_sources_refresh_channels_report_and_overrides(data_dir: Path) -> None:
+    with Provider() as provider:
+        out = ok(
+            run_cli(
+                data_dir, "iptv", "source", "add", "Prov", f"{provider.base}/list.m3u", "--role", "channels"
+            )
+        )
+        assert "Added IPTV source Prov" in out
+        ok(
+            run_cli(
+                data_dir, "iptv", "source", "add", "Guide", f"{provider.base}/guide.xml", "--role", "guide"
+            )
+        )
+        bad = run_cli(data_dir, "iptv", "source", "add", "Bad", "ftp://x", "--kind", "url")
+        assert bad.returncode == 2
+        assert "not an http(s) URL" in bad.stderr
+        assert "xmltv" in ok(run_cli(data_dir, "iptv", "source", "test", "Guide"))
+        queued = ok(run_cli(data_dir, "iptv", "refresh"))
+        assert "Queued IPTV refresh" in queued
+        done = ok(run_cli(data_dir, "iptv", "refresh", "--wait"))
+        assert "succeeded" in done
+        assert "3 channels" in done
+        channels = json.loads(ok(run_cli(data_dir, "iptv", "channels", "--json")))
+        assert [c["number"] for c in channels] == ["1", "2", "3"]
+        ok(
+            run_cli(
+                data_dir, "iptv", "channel", "set", "Prov", "No Guide", "--number", "50", "--name", "Spare"
+            )
+        )
+        ok(run_cli(data_dir, "iptv", "refresh", "--wait"))
+        report = ok(run_cli(data_dir, "iptv", "report", env=WIDE))
+        assert "renamed" in report
+        assert "source Prov: " in report
+        listed = ok(run_cli(data_dir, "iptv", "source", "list", env=WIDE))
+        assert "Prov" in listed
+        assert (data_dir / "iptv" / "playlist.m3u").read_text().count("#EXTINF") == 3
+        assert "Removed IPTV source Guide" in ok(run_cli(data_dir, "iptv", "source", "remove", "Guide"))
+
+
+def test_offline_merge(tmp_path: Path, data_dir: Path) -> None:
+    from datetime import UTC, datetime
+
+    (tmp_path / "list.m3u").write_text(playlist())
+    (tmp_path / "guide.xml").write_text(guide(datetime.now(UTC).replace(minute=0, second=0, microsecond=0)))
+    out = ok(
+        run_cli(
+            data_dir,
+            "iptv",
+            "merge",
+            str(tmp_path / "list.m3u"),
+            str(tmp_path / "guide.xml"),
+            "--m3u",
+            str(tmp_path / "out.m3u"),
+            "--xmltv",
+            str(tmp_path / "out.xml.gz"),
+            "--json",
+        )
+    )
+    report = json.loads(out)
+    assert report["channels"] == 3
+    assert report["programmes"] == 24
+    assert (tmp_path / "out.xml.gz").read_bytes()[:2] == b"\x1f\x8b"
+    html = tmp_path / "page.m3u"
+    html.write_text("<!DOCTYPE html><html><body>blocked</body></html>")
+    refused = run_cli(data_dir, "iptv", "merge", str(html), "--m3u", str(tmp_path / "x.m3u"))
+    assert refused.returncode == 2
+    assert "HTML" in refused.stderr or "web page" in refused.stderr
