@@ -55,6 +55,11 @@ class M3UEntry:
     def attr(self, key: str, default: str = "") -> str:
         """Return an #EXTINF attribute by case-insensitive key ("ch-number" stands in for "tvg-chno")."""
         wanted = key.lower()
+        # Exact keys first: playlists almost always write them in lower case, and a merge asks each entry for
+        # five or six attributes, so the case-folding pass only runs for the rare odd one (or a miss).
+        for k, v in self.attrs:
+            if k == wanted:
+                return v
         alias = _ALIASES.get(wanted)
         via_alias: str | None = None
         for k, v in self.attrs:

@@ -40,7 +40,7 @@ _BZIP2 = b"BZh"
 _TIME = re.compile(r"(\d{8,14})\s*(\S*)")
 _NUMERIC_ZONE = re.compile(r"([+-])(\d\d):?(\d\d)")
 _UTC_WORDS = frozenset({"UTC", "GMT", "Z", "+0000", "-0000"})
-_TIME_CACHE_SIZE = 4096
+_TIME_CACHE_SIZE = 1 << 15  # a week of a big guide has ~9k distinct times
 # What a broken stream can raise besides a syntax error: decompressors, encodings, lxml itself.
 _READ_ERRORS = (etree.LxmlError, OSError, EOFError, lzma.LZMAError, zlib.error, ValueError, LookupError)
 
