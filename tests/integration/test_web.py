@@ -92,7 +92,7 @@ def test_logged_in_pages_render(client: TestClient) -> None:
     assert "No jobs yet" in jobs.text
     assert "No job matches" in client.get("/jobs/table?q=zzz").text
     assert "Connect your Plex server" in client.get("/plex").text
-    assert "does not have IPTV yet" in client.get("/iptv").text
+    assert "No IPTV sources yet" in client.get("/iptv").text
     assert client.get("/nope").status_code == 404
     assert "API key" in client.get("/settings").text
     assert client.get("/activity").status_code == 200

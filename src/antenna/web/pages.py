@@ -12,7 +12,14 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from antenna.jobs.models import JobStatus
 from antenna.jobs.runner import job_payload
 from antenna.logs import recent_activity
-from antenna.web import jobs_views, plex_settings_views, plex_views, settings_views
+from antenna.web import (
+    iptv_channel_views,
+    iptv_views,
+    jobs_views,
+    plex_settings_views,
+    plex_views,
+    settings_views,
+)
 from antenna.web.deps import AuthDep, ContainerDep, require_csrf, require_login
 from antenna.web.templating import templates
 
@@ -36,6 +43,8 @@ CAPABILITIES = {
     ),
     "plex": ("Plex", "Watch sessions live, drive players, refresh sections and publish events to MQTT."),
 }
+# Capabilities with pages of their own; the others get the "not in this version yet" placeholder.
+BUILT = frozenset({"iptv", "plex"})
 
 
 def _safe_next(target: str) -> str:
@@ -118,7 +127,7 @@ def activity(request: Request, container: ContainerDep, level: str = "INFO", q: 
 @ui.get("/{capability}", response_class=HTMLResponse)
 def capability(request: Request, capability: str) -> Response:
     """Show a capability that this version does not have yet, saying so plainly."""
-    if capability not in CAPABILITIES:
+    if capability not in CAPABILITIES or capability in BUILT:
         return templates.TemplateResponse(
             request, "error.html", {"title": "Not found", "message": f"There is no page /{capability}."}, 404
         )
@@ -132,4 +141,6 @@ router.include_router(jobs_views.router)
 router.include_router(settings_views.router)
 router.include_router(plex_views.router)
 router.include_router(plex_settings_views.router)
+router.include_router(iptv_views.router)
+router.include_router(iptv_channel_views.router)
 router.include_router(ui)
