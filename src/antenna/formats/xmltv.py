@@ -9,6 +9,7 @@ from antenna.formats.xmltv_read import (
     open_stream,
     parse_time,
     parse_time_warning,
+    read_programme_elements,
     read_xmltv,
 )
 from antenna.formats.xmltv_write import XmltvWriter, format_time
@@ -22,5 +23,6 @@ __all__ = [
     "open_stream",
     "parse_time",
     "parse_time_warning",
+    "read_programme_elements",
     "read_xmltv",
 ]

@@ -415,15 +415,8 @@ def _syntax_error(exc: Any, read_error: BaseException | None) -> GuideError:
     return GuideError(f"the guide is truncated or not well-formed{at}: {msg}", hint, line=line)
 
 
-def read_xmltv(
-    raw: BinaryIO,
-    *,
-    tz: tzinfo = UTC,
-    channels: Container[str] | None = None,
-    stats: ReadStats | None = None,
-) -> Iterator[GuideChannel | Programme]:
-    """Yield channels and programmes as parsed; a broken guide yields its good part then raises GuideError."""
-    stats = stats if stats is not None else ReadStats()
+def _elements(raw: BinaryIO, stats: ReadStats) -> Iterator[Any]:
+    """Yield each finished <channel> and <programme> element; it is cleared once the consumer moves on."""
     source = _Guarded(open_stream(raw))
     events = etree.iterparse(
         source,
@@ -440,7 +433,6 @@ def read_xmltv(
         remove_pis=True,
         recover=False,  # recover mode emits half programmes at a truncation and drops data silently
     )
-    times = _Times(tz, stats)
     iterator = iter(events)
     while True:
         try:
@@ -455,6 +447,35 @@ def read_xmltv(
             error = GuideError(f"the guide could not be read to its end: {exc}")
             stats.error = str(error)
             raise error from exc
+        yield el
+        # Drop what was parsed so memory stays flat whatever the guide's size.
+        el.clear(keep_tail=False)
+        parent = el.getparent()
+        if parent is not None:
+            while el.getprevious() is not None:
+                del parent[0]
+    if source.error is not None:  # the data stopped early yet happened to end where the XML could end
+        error = GuideError(f"the guide is truncated: reading it failed: {source.error}")
+        stats.error = str(error)
+        raise error
+    root = events.root
+    if root is not None and root.tag != "tv" and not (stats.channels or stats.programmes):
+        error = GuideError(f"this is not an XMLTV guide: its root element is <{root.tag}>, not <tv>")
+        stats.error = str(error)
+        raise error
+
+
+def read_xmltv(
+    raw: BinaryIO,
+    *,
+    tz: tzinfo = UTC,
+    channels: Container[str] | None = None,
+    stats: ReadStats | None = None,
+) -> Iterator[GuideChannel | Programme]:
+    """Yield channels and programmes as parsed; a broken guide yields its good part then raises GuideError."""
+    stats = stats if stats is not None else ReadStats()
+    times = _Times(tz, stats)
+    for el in _elements(raw, stats):
         item: GuideChannel | Programme | None
         if el.tag == "programme":
             channel = (el.get("channel") or "").strip()
@@ -481,20 +502,45 @@ def read_xmltv(
                     stats.skipped += 1
                 else:
                     stats.channels += 1
-        # Drop what was parsed so memory stays flat whatever the guide's size.
-        el.clear(keep_tail=False)
-        parent = el.getparent()
-        if parent is not None:
-            while el.getprevious() is not None:
-                del parent[0]
         if item is not None:
             yield item
-    if source.error is not None:  # the data stopped early yet happened to end where the XML could end
-        error = GuideError(f"the guide is truncated: reading it failed: {source.error}")
-        stats.error = str(error)
-        raise error
-    root = events.root
-    if root is not None and root.tag != "tv" and not (stats.channels or stats.programmes):
-        error = GuideError(f"this is not an XMLTV guide: its root element is <{root.tag}>, not <tv>")
-        stats.error = str(error)
-        raise error
+
+
+def read_programme_elements(
+    raw: BinaryIO,
+    *,
+    tz: tzinfo = UTC,
+    channels: Container[str] | None = None,
+    stats: ReadStats | None = None,
+) -> Iterator[tuple[Any, str, datetime, datetime | None]]:
+    """Yield (lxml element, channel, start, stop) per usable programme, for callers that rewrite XML directly.
+
+    The element is only valid until the next item is asked for (it is cleared to keep memory flat); building
+    Programme values is skipped, which is most of a merge's time on big guides.
+    """
+    stats = stats if stats is not None else ReadStats()
+    times = _Times(tz, stats)
+    for el in _elements(raw, stats):
+        if el.tag != "programme":
+            stats.channels += 1
+            continue
+        channel = (el.get("channel") or "").strip()
+        if not channel:
+            _warn(stats, el, "a programme has no channel; skipped")
+            stats.skipped += 1
+            continue
+        if channels is not None and channel not in channels:
+            stats.filtered += 1
+            continue
+        start = times(el.get("start") or "", el)
+        if start is None:
+            stats.skipped += 1
+            continue
+        stop_text = el.get("stop")
+        stop = times(stop_text, el) if stop_text else None
+        if stop is not None and stop <= start:
+            _warn(stats, el, "a programme stops before it starts; skipped")
+            stats.skipped += 1
+            continue
+        stats.programmes += 1
+        yield el, channel, start, stop

@@ -91,6 +91,8 @@ class XmltvWriter:
         self._source_url = source_url
         self._parts: list[str] = []
         self._size = 0
+        self._raw: list[bytes] = []
+        self._raw_size = 0
         self._programmes_started = False
         self._open = False
         self.channels = 0
@@ -115,6 +117,8 @@ class XmltvWriter:
         self._flush()
 
     def _put(self, text: str) -> None:
+        if self._raw:  # raw programmes before this text go out first (only one buffer holds data at a time)
+            self._flush()
         self._parts.append(text)
         self._size += len(text)
         if self._size >= _CHUNK:
@@ -125,6 +129,24 @@ class XmltvWriter:
             self._out.write("".join(self._parts).encode("utf-8"))
             self._parts.clear()
             self._size = 0
+        if self._raw:
+            self._out.write(b"".join(self._raw))
+            self._raw.clear()
+            self._raw_size = 0
+
+    def raw_programme(self, element: bytes) -> None:
+        """Write a <programme> serialised elsewhere (already DTD-correct UTF-8), after every channel."""
+        self._check_open()
+        self._programmes_started = True
+        if self._parts:  # keep the document's order: text written before comes first
+            self._out.write("".join(self._parts).encode("utf-8"))
+            self._parts.clear()
+            self._size = 0
+        self._raw.append(b"  " + element + b"\n")
+        self._raw_size += len(element) + 3
+        if self._raw_size >= _CHUNK:
+            self._flush()
+        self.programmes += 1
 
     def _check_open(self) -> None:
         if not self._open:
@@ -205,6 +227,8 @@ class XmltvWriter:
                 parts.append(f"    <star-rating>\n      <value>{value}</value>\n    </star-rating>\n")
         parts.append("  </programme>\n")
         text = "".join(parts)
+        if self._raw:  # programmes written raw before this one go out first
+            self._flush()
         self._parts.append(text)  # _put inlined: this runs once per programme
         self._size += len(text)
         if self._size >= _CHUNK:

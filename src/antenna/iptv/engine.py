@@ -19,7 +19,13 @@ from antenna.formats.guide import GuideChannel, ParseWarning, Programme
 from antenna.formats.jsonm3u import parse_jsonm3u
 from antenna.formats.jsontv import parse_jsontv
 from antenna.formats.m3u import M3UEntry, iter_m3u, render_m3u
-from antenna.formats.xmltv import ReadStats, XmltvWriter, open_stream, read_xmltv
+from antenna.formats.xmltv import (
+    ReadStats,
+    XmltvWriter,
+    open_stream,
+    read_programme_elements,
+    read_xmltv,
+)
 from antenna.iptv import plan
 from antenna.iptv.guide_merge import GuideMerger
 from antenna.iptv.models import Channel, MergeReport, Override, SourceConfig, SourceReport
@@ -240,10 +246,18 @@ def _write_guide(
                 writer.channel(plan.guide_channel(channel))
         for source in sorted(merged.guides, key=lambda g: (g.config.priority, g.config.id)):
             stats = ReadStats()
-            for programme in merger.feed(
-                source.config.id, _programmes(source, merger.wanted(source.config.id), stats)
-            ):
-                writer.programme(programme)
+            wanted = merger.wanted(source.config.id)
+            if source.kind == "jsontv":
+                for programme in merger.feed(source.config.id, _programmes(source, wanted, stats)):
+                    writer.programme(programme)
+            else:
+                # XMLTV is rewritten element by element and serialised by lxml: no Python value per field.
+                with opened(source.path) as stream:
+                    elements = read_programme_elements(
+                        stream, tz=source.tz or _utc(), channels=wanted, stats=stats
+                    )
+                    for data in merger.feed_elements(source.config.id, elements):
+                        writer.raw_programme(data)
             warnings += stats.skipped + len(stats.warnings)
         for filler in merger.placeholders():
             writer.programme(filler)

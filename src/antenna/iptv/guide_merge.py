@@ -6,9 +6,10 @@ import bisect
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from antenna.formats.guide import Programme
-from antenna.iptv import plan
+from antenna.iptv import plan, plex_xml
 from antenna.iptv.models import Channel, ChannelReport
 
 
@@ -42,6 +43,7 @@ class GuideMerger:
         self._shared = {cid for cid, count in sources_per_channel.items() if count > 1}
         self._coverage: dict[str, _Coverage] = {cid: _Coverage() for cid in self._names}
         self._source_order: list[int] = []
+        self._untitled = 0
 
     def wanted(self, source_id: int) -> set[str]:
         """Return the guide channel ids worth reading from a source (the reader skips the rest cheaply)."""
@@ -49,29 +51,59 @@ class GuideMerger:
 
     def feed(self, source_id: int, programmes: Iterable[Programme]) -> Iterator[Programme]:
         """Yield the output programmes from one source; call sources in priority order, highest first."""
-        later_source = bool(self._source_order)
+        later = self._begin(source_id)
+        for programme in programmes:
+            for channel_id in self._accept(
+                source_id, programme.channel, programme.start, programme.stop, later
+            ):
+                yield plan.plex_programme(programme, channel_id, lang=self._lang)
+
+    def feed_elements(
+        self, source_id: int, elements: Iterable[tuple[Any, str, datetime, datetime | None]]
+    ) -> Iterator[bytes]:
+        """Like feed, for XMLTV elements rewritten in place: yields serialised programmes."""
+        later = self._begin(source_id)
+        for el, channel, start, stop in elements:
+            targets = self._accept(source_id, channel, start, stop, later)
+            for channel_id in targets:
+                data = plex_xml.rewrite(el, channel_id, start, stop, lang=self._lang)
+                if data is None:
+                    self._untitled += 1
+                    break
+                yield data
+
+    def _begin(self, source_id: int) -> bool:
+        later = bool(self._source_order)
         self._source_order.append(source_id)
-        if later_source:
+        if later:
             for coverage in self._coverage.values():
                 coverage.intervals.sort()
-        for programme in programmes:
-            targets = self._targets.get((source_id, programme.channel))
-            if not targets or not plan.in_window(programme, self._start, self._end):
-                continue
-            start = int(programme.start.timestamp())
-            stop = int((programme.stop or programme.start).timestamp())
-            for channel_id in targets:
-                coverage = self._coverage[channel_id]
-                if channel_id in self._shared:
-                    if later_source and _overlaps(coverage.intervals, start, stop):
-                        continue  # a higher-priority source already covers this time
-                    if later_source:
-                        bisect.insort(coverage.intervals, (start, stop))
-                    else:
-                        coverage.intervals.append((start, stop))
-                coverage.programmes += 1
-                coverage.seconds += max(0, stop - start)
-                yield plan.plex_programme(programme, channel_id, lang=self._lang)
+        return later
+
+    def _accept(
+        self, source_id: int, channel: str, start_at: datetime, stop_at: datetime | None, later: bool
+    ) -> list[str]:
+        targets = self._targets.get((source_id, channel))
+        if not targets:
+            return []
+        stop_at = stop_at or start_at
+        if not (start_at < self._end and stop_at > self._start):
+            return []
+        start, stop = int(start_at.timestamp()), int(stop_at.timestamp())
+        accepted = []
+        for channel_id in targets:
+            coverage = self._coverage[channel_id]
+            if channel_id in self._shared:
+                if later and _overlaps(coverage.intervals, start, stop):
+                    continue  # a higher-priority source already covers this time
+                if later:
+                    bisect.insort(coverage.intervals, (start, stop))
+                else:
+                    coverage.intervals.append((start, stop))
+            coverage.programmes += 1
+            coverage.seconds += max(0, stop - start)
+            accepted.append(channel_id)
+        return accepted
 
     def placeholders(self, *, hours: int = 2) -> Iterator[Programme]:
         """Yield filler programmes for channels no guide covers (Plex hides channels without any)."""
