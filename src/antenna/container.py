@@ -20,7 +20,7 @@ from antenna.db.repos.plex import PlexRepository
 from antenna.db.repos.schedules import ScheduleRepository
 from antenna.db.repos.secrets import SecretRepository
 from antenna.fs import Trash, prepare_data_dir, write_if_missing
-from antenna.iptv.service import JOB_KIND as IPTV_JOB
+from antenna.iptv.models import JOB_KIND as IPTV_JOB
 from antenna.iptv.service import IptvService
 from antenna.jobs.bus import EventBus
 from antenna.jobs.models import JobKind

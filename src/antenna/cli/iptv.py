@@ -9,22 +9,20 @@ import tempfile
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, BinaryIO
+from typing import TYPE_CHECKING, Annotated, BinaryIO
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import typer
 
 from antenna.cli.context import open_container
 from antenna.cli.output import job_progress, print_json, print_line, print_table
-from antenna.container import Container
 from antenna.errors import UserError
 from antenna.fs import atomic_writer, ensure_dir
-from antenna.iptv import engine, plan
-from antenna.iptv.models import SourceConfig
-from antenna.iptv.service import JOB_KIND
-from antenna.iptv.sources import download
-from antenna.jobs.models import JobStatus
-from antenna.jobs.runner import job_payload
+from antenna.iptv.models import JOB_KIND, SourceConfig
+from antenna.jobs.models import JobStatus, job_payload
+
+if TYPE_CHECKING:  # heavy imports (the container, lxml) happen when a command runs, not for --help
+    from antenna.container import Container
 
 iptv_app = typer.Typer(help="IPTV: merge playlists and guides for Kodi and Plex.", no_args_is_help=True)
 
@@ -56,6 +54,8 @@ def merge(
     json_: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
     """Merge SOURCES offline (no data dir, no database): for scripts and benchmarks."""
+    from antenna.iptv import engine, plan
+
     if m3u is None and xmltv is None:
         raise UserError("Nothing to write.", "Give --m3u FILE and/or --xmltv FILE.")
     try:
@@ -97,6 +97,8 @@ def merge(
 
 
 def _local(source: str, temp: Path) -> Path:
+    from antenna.iptv.sources import download
+
     if "://" in source:
         return download(source, temp)
     path = Path(source)

@@ -9,9 +9,7 @@ import typer
 
 from antenna.cli.context import open_container
 from antenna.cli.output import job_progress, print_json, print_line, print_table
-from antenna.jobs.models import JobStatus
-from antenna.jobs.runner import job_payload
-from antenna.jobs.schedule_service import schedule_payload
+from antenna.jobs.models import JobStatus, job_payload
 
 jobs_app = typer.Typer(help="List, run and cancel jobs.", no_args_is_help=True)
 schedule_app = typer.Typer(help="List and change when jobs run by themselves.", no_args_is_help=True)
@@ -115,6 +113,8 @@ def list_schedules(ctx: typer.Context, json_: JsonOpt = False) -> None:
     try:
         views = container.schedule_service.list()
         if json_:
+            from antenna.jobs.schedule_service import schedule_payload
+
             print_json([schedule_payload(v) for v in views])
             return
         print_table(
@@ -159,6 +159,8 @@ def set_schedule(
             name, expression, job_kind=kind, timezone=tz, quiet_window=quiet, enabled=enable
         )
         if json_:
+            from antenna.jobs.schedule_service import schedule_payload
+
             print_json(schedule_payload(view))
             return
         nxt = view.next_runs[0].isoformat(timespec="minutes") if view.next_runs else "never (disabled)"

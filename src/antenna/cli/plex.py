@@ -8,19 +8,20 @@ import json
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from antenna.cli.context import open_container
 from antenna.cli.output import print_json, print_line, print_table
-from antenna.container import Container
 from antenna.errors import NotFound, UserError
 from antenna.fs import atomic_write
 from antenna.plex import plan
 from antenna.plex.models import PlexEvent, ServerState
-from antenna.plex.monitor import ServerMonitor
-from antenna.plex.service import parse_path_map
+from antenna.plex.plan import parse_path_map
+
+if TYPE_CHECKING:  # the container (SQLAlchemy, plexapi…) is imported only when a command runs
+    from antenna.container import Container
 
 plex_app = typer.Typer(
     help="Watch and drive Plex: servers, sessions, players, library, events.", no_args_is_help=True
@@ -258,6 +259,7 @@ def watch(
 
         async def main() -> None:
             from antenna.plex.hub import ws_notifications
+            from antenna.plex.monitor import ServerMonitor
 
             monitor = ServerMonitor(
                 config,

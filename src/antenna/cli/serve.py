@@ -12,7 +12,6 @@ import typer
 
 from antenna.cli.context import load, mask_secrets
 from antenna.cli.output import print_line
-from antenna.container import build_container
 from antenna.errors import UserError
 from antenna.fs import DataDirLock
 
@@ -46,6 +45,7 @@ def serve(
     """Start the web UI, REST API, job runner and scheduler."""
     import uvicorn  # imported here: other commands and --help do not pay for the web stack
 
+    from antenna.container import build_container
     from antenna.web.app import create_app
     from antenna.web.auth import AuthService
 

@@ -12,8 +12,7 @@ from antenna.cli.context import open_container
 from antenna.cli.output import job_progress, print_json, print_line, print_table
 from antenna.errors import UserError
 from antenna.fs import DataDirLock
-from antenna.jobs.models import JobStatus
-from antenna.jobs.runner import job_payload
+from antenna.jobs.models import JobStatus, job_payload
 
 
 def backup(

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+JOB_KIND = "iptv_refresh"  # the job that refreshes sources and rebuilds the outputs
+
 
 class SourceKind(StrEnum):
     """Where a source's data comes from."""

@@ -23,6 +23,7 @@ from antenna.fs import atomic_writer, ensure_dir, remove_file
 from antenna.iptv import engine, plan
 from antenna.iptv.fetch import fetch_source, guide_path
 from antenna.iptv.models import (
+    JOB_KIND,
     ChannelFilter,
     MergeReport,
     Override,
@@ -36,7 +37,6 @@ from antenna.jobs.schedule import parse_schedule
 from antenna.jobs.schedule_service import ScheduleService
 from antenna.redact import redact
 
-JOB_KIND = "iptv_refresh"
 OVERRIDE_FIELDS = ("name", "number", "group_name", "logo", "guide_id", "enabled")
 
 

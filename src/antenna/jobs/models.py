@@ -78,3 +78,23 @@ class JobEvent:
 
     job: Job
     kind: str = field(default="job")
+
+
+def job_payload(job: Job) -> dict[str, Any]:
+    """Return the public JSON shape of a job (API, SSE, MQTT)."""
+    return {
+        "id": job.id,
+        "kind": job.kind,
+        "status": job.status.value,
+        "done": job.done,
+        "total": job.total,
+        "percent": job.percent,
+        "message": job.message,
+        "error": job.error,
+        "failed_items": job.failed_items,
+        "schedule": job.schedule,
+        "retry_of": job.retry_of,
+        "created_at": job.created_at.isoformat(),
+        "started_at": job.started_at.isoformat() if job.started_at else None,
+        "finished_at": job.finished_at.isoformat() if job.finished_at else None,
+    }

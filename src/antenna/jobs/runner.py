@@ -15,31 +15,12 @@ from antenna.errors import Conflict, NotFound, UserError
 from antenna.jobs.bus import EventBus
 from antenna.jobs.context import RunContext
 from antenna.jobs.models import Job, JobCancelled, JobKind, JobStatus
+from antenna.jobs.models import job_payload as job_payload
 from antenna.jobs.owner import current_owner, owner_alive
 
 log = logging.getLogger(__name__)
 
 POLL_SECONDS = 1.0
-
-
-def job_payload(job: Job) -> dict[str, Any]:
-    """Return the public JSON shape of a job (API, SSE, MQTT)."""
-    return {
-        "id": job.id,
-        "kind": job.kind,
-        "status": job.status.value,
-        "done": job.done,
-        "total": job.total,
-        "percent": job.percent,
-        "message": job.message,
-        "error": job.error,
-        "failed_items": job.failed_items,
-        "schedule": job.schedule,
-        "retry_of": job.retry_of,
-        "created_at": job.created_at.isoformat(),
-        "started_at": job.started_at.isoformat() if job.started_at else None,
-        "finished_at": job.finished_at.isoformat() if job.finished_at else None,
-    }
 
 
 @dataclass(slots=True)

@@ -9,6 +9,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
+from antenna.errors import UserError
 from antenna.plex.models import (
     Agent,
     EpisodeWatch,
@@ -308,6 +309,14 @@ def map_path(path: str, maps: Iterable[PathMap], *, to_server: bool) -> str:
             if best is None or len(prefix) > best[0]:
                 best = (len(prefix), mapped)
     return best[1] if best else path
+
+
+def parse_path_map(text: str) -> PathMap:
+    """Parse 'LOCAL=SERVER' (e.g. '/srv/media=/data/media') into a PathMap."""
+    local, sep, server = text.partition("=")
+    if not sep or not local.strip() or not server.strip():
+        raise UserError(f"Path map {text!r} is not LOCAL=SERVER.", "Example: /srv/media=/data/media")
+    return PathMap(local=local.strip(), server=server.strip())
 
 
 def is_watched(episode: EpisodeWatch, policy: WatchedPolicy, users: Sequence[str], owner: str) -> bool:

@@ -43,14 +43,6 @@ def server_config(row: Columns) -> ServerConfig:
     )
 
 
-def parse_path_map(text: str) -> PathMap:
-    """Parse 'LOCAL=SERVER' (e.g. '/srv/media=/data/media') into a PathMap."""
-    local, sep, server = text.partition("=")
-    if not sep or not local.strip() or not server.strip():
-        raise UserError(f"Path map {text!r} is not LOCAL=SERVER.", "Example: /srv/media=/data/media")
-    return PathMap(local=local.strip(), server=server.strip())
-
-
 def check_url(url: str) -> str:
     """Return a normalised server URL or raise a UserError saying what is wrong with it."""
     parts = urlsplit(url.strip())

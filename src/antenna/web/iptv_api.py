@@ -11,7 +11,7 @@ from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 
 from antenna.errors import NotFound
-from antenna.iptv.service import JOB_KIND
+from antenna.iptv.models import JOB_KIND
 from antenna.jobs.runner import job_payload
 from antenna.web.deps import ContainerDep, require_api_key, require_media_token
 

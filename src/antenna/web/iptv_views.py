@@ -11,7 +11,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from antenna.container import Container
 from antenna.errors import AntennaError, NotFound, UserError
-from antenna.iptv.service import JOB_KIND, SourceView
+from antenna.iptv.models import JOB_KIND
+from antenna.iptv.service import SourceView
 from antenna.jobs.runner import job_payload
 from antenna.web.deps import ContainerDep, require_login
 from antenna.web.templating import templates

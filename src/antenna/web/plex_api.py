@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 
 from antenna.errors import AuthError, NotFound, UserError
 from antenna.plex.models import MqttConfig, ServerConfig, ServerInfo
-from antenna.plex.service import parse_path_map
+from antenna.plex.plan import parse_path_map
 from antenna.web.deps import AuthDep, ContainerDep, require_api_key, require_media_token
 
 router = APIRouter(prefix="/api/plex", tags=["plex"], dependencies=[Depends(require_api_key)])

@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from antenna.container import Container
 from antenna.errors import UserError
 from antenna.plex.models import MqttConfig, PathMap
-from antenna.plex.service import parse_path_map
+from antenna.plex.plan import parse_path_map
 from antenna.web.deps import ContainerDep, require_login
 from antenna.web.plex_views import page_context
 from antenna.web.templating import templates
