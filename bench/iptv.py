@@ -12,9 +12,10 @@ median of RUNS when one run is quick, else a single run (the table says which):
 - the floor: a bare `lxml.etree.iterparse(..., events=("end",), tag="programme")` counting programmes with
   `elem.clear()` and previous siblings deleted, on the plain file and on the .gz (gzip.open);
 - `antenna iptv merge guide.m3u guide.xml --xmltv out.xml --m3u out.m3u`, plain and with the .gz as input;
-- M3U: `antenna iptv merge big.m3u --m3u out.m3u` (parse, dedup, numbering, write) against a child copying
-  the file line by line through str (the I/O floor), and `antenna.formats.m3u` alone (iter_m3u streamed
-  into render_m3u, file to file, as the engine reads and writes);
+- M3U: `antenna iptv merge big.m3u --m3u out.m3u` (parse, dedup, numbering, write; with no guide to map the
+  engine streams it: iptv/playlist_stream.py) against a child copying the file line by line through str (the
+  I/O floor), and `antenna.formats.m3u` alone (iter_m3u on chunk-decoded lines streamed into render_m3u,
+  file to file, as the engine's full merge reads and writes);
 - the CLI's own start-up (`antenna --help`), so the engine's share of each antenna time can be read off.
 The produced XMLTV is checked to be well-formed by counting its programmes with the floor parser.
 """
@@ -75,10 +76,10 @@ with open(sys.argv[1], encoding="utf-8") as src, open(sys.argv[2], "w", encoding
 # As engine.load_channels reads and engine.write_playlist writes, without the merge in between.
 M3U_FORMATS_SCRIPT = """
 import json, sys
-from antenna.formats.m3u import iter_m3u, render_m3u
+from antenna.formats.m3u import decode_lines, iter_m3u, render_m3u
 warnings, header, count, buffer = [], [], 0, []
 with open(sys.argv[1], "rb") as src, open(sys.argv[2], "wb") as out:
-    lines = (line.decode("utf-8", errors="replace") for line in src)
+    lines = decode_lines(iter(lambda: src.read(1 << 18), b""))
     for line in render_m3u(header, iter_m3u(lines, warnings, header)):
         count += line.startswith("#EXTINF")
         buffer.append(line)

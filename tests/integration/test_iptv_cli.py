@@ -88,3 +88,22 @@ def test_offline_merge(tmp_path: Path, data_dir: Path) -> None:
     refused = run_cli(data_dir, "iptv", "merge", str(html), "--m3u", str(tmp_path / "x.m3u"))
     assert refused.returncode == 2
     assert "HTML" in refused.stderr or "web page" in refused.stderr
+
+
+def test_offline_playlist_merge_streams_what_the_full_merge_writes(tmp_path: Path, data_dir: Path) -> None:
+    # Without --xmltv the playlist is streamed from the source (engine.stream_playlist); with it, the full
+    # merge runs. Presets out of order, a duplicate, a clash and a stray ch-number must come out the same.
+    lines = ["#EXTM3U"]
+    for n in range(1, 301):
+        preset = f' tvg-chno="{n + 5}"' if n % 7 == 0 else (' ch-number="3"' if n % 50 == 0 else "")
+        tvg_id = "dup" if n in (10, 20) else f"id{n}"
+        lines += [f'#EXTINF:-1 tvg-id="{tvg_id}"{preset} group-title="G{n % 3}",Chan {n}', f"http://p/{n}.ts"]
+    (tmp_path / "list.m3u").write_text("\n".join(lines) + "\n")
+    runs = {}
+    for name, extra in (("streamed", []), ("full", ["--xmltv", str(tmp_path / "full.xml")])):
+        args = ["iptv", "merge", str(tmp_path / "list.m3u"), "--m3u", str(tmp_path / f"{name}.m3u"), *extra]
+        runs[name] = (ok(run_cli(data_dir, *args)), json.loads(ok(run_cli(data_dir, *args, "--json"))))
+    assert runs["streamed"] == runs["full"]
+    assert (tmp_path / "streamed.m3u").read_bytes() == (tmp_path / "full.m3u").read_bytes()
+    assert runs["streamed"][1]["channels"] == 299
+    assert any("already taken" in w for w in runs["streamed"][1]["warnings"])

@@ -13,8 +13,12 @@ from antenna.formats.guide import ParseWarning
 from antenna.formats.m3u import (
     MAX_WARNINGS,
     M3UEntry,
+    decode_lines,
+    format_entry,
     format_extinf,
     iter_m3u,
+    iter_m3u_records,
+    line_blocks,
     parse_m3u,
     render_m3u,
     url_headers,
@@ -238,7 +242,7 @@ def test_writer_output() -> None:
         kodiprops=(("inputstream", "inputstream.ffmpegdirect"),),
         vlcopts=(("http-referrer", "http://r/"),),
     )
-    assert list(render_m3u([("x-tvg-url", "http://e/g.xml")], [entry])) == [
+    assert "".join(render_m3u([("x-tvg-url", "http://e/g.xml")], [entry])).splitlines(keepends=True) == [
         '#EXTM3U x-tvg-url="http://e/g.xml"\n',
         '#EXTINF:-1 tvg-id="a" tvg-name="Say \'hi\'" group-title="News;HD" bad_key="v",Line break\n',
         "#KODIPROP:inputstream=inputstream.ffmpegdirect\n",
@@ -364,8 +368,50 @@ def generated_lines(count: int) -> collections.abc.Iterator[str]:
 def test_perf_smoke_200k_entries_stream_through() -> None:
     warnings: list[ParseWarning] = []
     started = time.perf_counter()
-    lines = sum(1 for _ in render_m3u([], iter_m3u(generated_lines(200_000), warnings)))
+    lines = sum(chunk.count("\n") for chunk in render_m3u([], iter_m3u(generated_lines(200_000), warnings)))
     elapsed = time.perf_counter() - started
     assert lines == 1 + 200_000 * 2 + 20_000
     assert warnings == []
     print(f"200k entries parsed and rendered in {elapsed:.2f}s")
+
+
+# Bytes a playlist file may hold: line ends of every kind, a BOM, bad and multi-byte UTF-8, quoting.
+PLAYLIST_BYTES = st.lists(
+    st.sampled_from(
+        [b"#EXTM3U", b"\xef\xbb\xbf", b"#EXTINF:-1", b' tvg-id="a"', b" tvg-chno=7", b",Name", b"\n",
+         b"\r\n", b"\r", b" ", b"http://u", b"\xff", b"\xc3\xa9", b"\xf0\x9f\x8e\x88", b"#KODIPROP:k=v", b'"',
+         b"#EXTGRP:G"]
+    ),
+    max_size=60,
+).map(b"".join)  # fmt: skip
+
+
+def chunked(data: bytes, size: int) -> list[bytes]:
+    return [data[i : i + size] for i in range(0, len(data), size)]
+
+
+@given(data=PLAYLIST_BYTES, size=st.integers(1, 40))
+def test_chunked_readers_see_the_lines_a_line_by_line_read_sees(data: bytes, size: int) -> None:
+    import io
+
+    by_line = [line.decode("utf-8", errors="replace") for line in io.BytesIO(data)]
+    assert [line.rstrip("\n") for line in by_line] == list(decode_lines(chunked(data, size)))
+    want_warnings: list[ParseWarning] = []
+    want_header: list[tuple[str, str]] = []
+    want = [
+        (e.name, e.url, e.attrs, e.duration, e.groups, e.kodiprops, e.vlcopts, e.line)
+        for e in iter_m3u(by_line, want_warnings, want_header)
+    ]
+    got_warnings: list[ParseWarning] = []
+    got_header: list[tuple[str, str]] = []
+    got = list(iter_m3u_records(line_blocks(chunked(data, size)), got_warnings, got_header))
+    assert (got, got_warnings, got_header) == (want, want_warnings, want_header)
+
+
+def test_format_entry_is_what_render_m3u_writes() -> None:
+    entry = M3UEntry(
+        "N\nx", "http://u\r", (("tvg-id", 'q"'),), "5", groups=("A", "B"), kodiprops=(("k", "v\n"),)
+    )
+    assert "".join(render_m3u([], [entry])).split("\n", 1)[1] == format_entry(
+        entry.name, entry.url, entry.attrs, entry.groups, entry.kodiprops, entry.vlcopts, entry.duration
+    )

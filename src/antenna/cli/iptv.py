@@ -23,6 +23,7 @@ from antenna.jobs.models import JobStatus, job_payload
 
 if TYPE_CHECKING:  # heavy imports (the container, lxml) happen when a command runs, not for --help
     from antenna.container import Container
+    from antenna.iptv.playlist_stream import StreamStats
 
 iptv_app = typer.Typer(help="IPTV: merge playlists and guides for Kodi and Plex.", no_args_is_help=True)
 
@@ -70,6 +71,15 @@ def merge(
                 id=index, name=name or f"source {index}", base_url=source if "://" in source else ""
             )
             files.append(engine.SourceFile(config, _local(source, Path(temp) / f"{index}.src"), tz=tz))
+        scans = engine.scan_playlists(files) if m3u is not None and xmltv is None else None
+        if m3u is not None and scans is not None:
+            # Nothing needs the channel list in memory: stream the playlist straight from the sources.
+            with _output(m3u) as out:
+                stats, _reports = engine.stream_playlist(
+                    files, scans, {}, out, guide_url=guide_url, names=json_
+                )
+            _print_streamed(len(sources), stats, json_=json_)
+            return
         merged = engine.merge(files, {})
         merger = None
         warnings = 0
@@ -93,6 +103,27 @@ def merge(
         return
     print_line(f"Merged {len(sources)} source(s): {plan.summary(report)}")
     for warning in report.warnings[:20]:
+        print_line(f"  warning: {warning}")
+
+
+def _print_streamed(count: int, stats: StreamStats, *, json_: bool) -> None:
+    """Print what a streamed playlist merge did, as merge prints a report (no guide: none has a guide)."""
+    from antenna.iptv import plan
+
+    if json_:
+        print_json(
+            {
+                "channels": stats.channels,
+                "programmes": 0,
+                "without_guide": stats.without_guide,
+                "duplicates": stats.duplicates,
+                "warnings": stats.warnings,
+            }
+        )
+        return
+    line = plan.summary_line(stats.channels, 0, stats.enabled, stats.channels, 0)
+    print_line(f"Merged {count} source(s): {line}")
+    for warning in stats.warnings[:20]:
         print_line(f"  warning: {warning}")
 
 

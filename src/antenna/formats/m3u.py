@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any, cast
 from urllib.parse import unquote
 
 from antenna.formats.guide import ParseWarning
@@ -37,6 +38,17 @@ _BAD_KEY_CHARS = re.compile(r'[\s=,"\']')
 _LINE_BREAKS = re.compile(r"[\r\n]+")
 _LINE_BREAK = re.compile(r"\r\n?|\n")
 _URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
+# An entry as a tuple: name, url, attrs, duration, groups, kodiprops, vlcopts, line (M3UEntry's fields).
+M3URecord = tuple[
+    str,
+    str,
+    tuple[tuple[str, str], ...],
+    str,
+    tuple[str, ...],
+    tuple[tuple[str, str], ...],
+    tuple[tuple[str, str], ...],
+    int,
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,9 +136,8 @@ class _Warnings:
             self.dropped += 1
 
 
-def _stripped_lines(lines: Iterable[str]) -> Iterator[str]:
+def _stripped_lines(lines: Iterable[str], *, first: bool = True) -> Iterator[str]:
     """Yield stripped lines without a leading BOM, splitting any that still hold CR or LF (CR-only files)."""
-    first = True
     for raw in lines:
         text = raw.strip()
         if first:
@@ -226,6 +237,26 @@ def iter_m3u(
     lines: Iterable[str], warnings: list[ParseWarning], header: list[tuple[str, str]] | None = None
 ) -> Iterator[M3UEntry]:
     """Yield entries as they complete; problems go to `warnings`, #EXTM3U attributes to `header`."""
+    return cast(Iterator[M3UEntry], _read((_stripped_lines(lines),), warnings, header, M3UEntry))
+
+
+def iter_m3u_records(
+    blocks: Iterable[Iterable[str]], warnings: list[ParseWarning], header: list[tuple[str, str]] | None = None
+) -> Iterator[M3URecord]:
+    """Like iter_m3u on line_blocks' lists of lines, yielding plain tuples in M3UEntry's field order.
+
+    For merges of 200k entries: building the dataclass costs more than parsing its line, and a generator
+    step per line more than a loop over a megabyte's lines.
+    """
+    return cast(Iterator[M3URecord], _read(blocks, warnings, header, None))
+
+
+def _read(
+    blocks: Iterable[Iterable[str]],
+    warnings: list[ParseWarning],
+    header: list[tuple[str, str]] | None,
+    make: Callable[..., Any] | None,
+) -> Iterator[Any]:
     warn = _Warnings(warnings)
     lineno = 0
     seen_content = False
@@ -233,7 +264,7 @@ def iter_m3u(
     extgrp: list[str] = []
     kodiprops: list[tuple[str, str]] = []
     vlcopts: list[tuple[str, str]] = []
-    for text in _stripped_lines(lines):
+    for text in itertools.chain.from_iterable(blocks):
         lineno += 1
         if not text:
             continue
@@ -291,7 +322,7 @@ def iter_m3u(
             if not name:
                 warn.add(line, "channel has no name; named after its URL")
                 name = text
-        yield M3UEntry(
+        fields = (
             name,
             text,
             tuple(attrs),
@@ -301,6 +332,7 @@ def iter_m3u(
             tuple(vlcopts) if vlcopts else (),
             line,
         )
+        yield fields if make is None else make(*fields)
         if extgrp:
             extgrp = []
         if kodiprops:
@@ -345,6 +377,11 @@ def url_headers(url: str) -> tuple[str, dict[str, str]]:
     return base, headers
 
 
+def format_value(value: str) -> str:
+    """Return an attribute value as the writer puts it between quotes."""
+    return _value(value) if '"' in value or "\n" in value or "\r" in value else value
+
+
 def _value(value: str) -> str:
     """Make an attribute value writable: IPTV Simple has no escaping, so `"` becomes `'`."""
     if '"' in value:
@@ -359,19 +396,24 @@ def _key(key: str) -> str:
     return _BAD_KEY_CHARS.sub("_", key)
 
 
-def _one_line(text: str) -> str:
-    """Replace line breaks, which would end the directive, with spaces."""
+def one_line(text: str) -> str:
+    """Replace line breaks, which would end the line, with spaces."""
     return _LINE_BREAKS.sub(" ", text) if "\n" in text or "\r" in text else text
+
+
+_one_line = one_line
 
 
 def format_extinf(entry: M3UEntry) -> str:
     """Return the #EXTINF line (no newline); non-empty groups replace group-title, joined by ";"."""
-    duration = entry.duration
+    return _extinf(entry.duration, entry.attrs, entry.groups, entry.name)
+
+
+def _extinf(duration: str, attrs: Iterable[tuple[str, str]], groups: tuple[str, ...], name: str) -> str:
     if duration != "-1" and _SAFE_DURATION.fullmatch(duration) is None:
         duration = "-1"
-    groups = entry.groups
     parts = [f"#EXTINF:{duration}"]
-    for k, v in entry.attrs:
+    for k, v in attrs:
         if k in _KNOWN_KEYS:
             if groups and k == "group-title":
                 v = ";".join(groups)
@@ -388,25 +430,93 @@ def format_extinf(entry: M3UEntry) -> str:
         parts.append(f'{k}="{v}"')
     if groups:
         parts.append(f'group-title="{_value(";".join(groups))}"')
-    name = entry.name
     if "\n" in name or "\r" in name:
         name = _LINE_BREAKS.sub(" ", name)
     return " ".join(parts) + "," + name
 
 
+def format_header(header: Sequence[tuple[str, str]]) -> str:
+    """Return the #EXTM3U line with its newline."""
+    return " ".join(["#EXTM3U", *(f'{_key(k)}="{_value(v)}"' for k, v in header if k)]) + "\n"
+
+
+def format_entry(
+    name: str,
+    url: str,
+    attrs: Iterable[tuple[str, str]],
+    groups: tuple[str, ...] = (),
+    kodiprops: tuple[tuple[str, str], ...] = (),
+    vlcopts: tuple[tuple[str, str], ...] = (),
+    duration: str = "-1",
+) -> str:
+    """Return one entry's lines as render_m3u writes them (each ending in "\n"), from its fields."""
+    extinf = _extinf(duration, attrs, groups, name)
+    if kodiprops or vlcopts:
+        lines = [extinf]
+        lines.extend(f"#KODIPROP:{_one_line(k)}={_one_line(v)}" for k, v in kodiprops)
+        lines.extend(f"#EXTVLCOPT:{_one_line(k)}={_one_line(v)}" for k, v in vlcopts)
+        lines.append(_one_line(url))
+        return "\n".join(lines) + "\n"
+    if "\n" in url or "\r" in url:
+        url = _LINE_BREAKS.sub(" ", url)
+    return f"{extinf}\n{url}\n"
+
+
 def render_m3u(header: Sequence[tuple[str, str]], entries: Iterable[M3UEntry]) -> Iterator[str]:
-    """Yield the playlist line by line, each ending in "\\n"."""
+    """Yield the playlist: the header line, then one string per entry (its lines, each ending in "\\n")."""
     # Take the first entry before writing the header so `render_m3u(h, iter_m3u(src, w, h))` streams with the
     # header list already filled from the source's #EXTM3U line.
     it = iter(entries)
     first = next(it, None)
-    yield " ".join(["#EXTM3U", *(f'{_key(k)}="{_value(v)}"' for k, v in header if k)]) + "\n"
+    yield format_header(header)
     if first is None:
         return
-    for entry in itertools.chain((first,), it):
-        yield format_extinf(entry) + "\n"
-        for k, v in entry.kodiprops:
-            yield f"#KODIPROP:{_one_line(k)}={_one_line(v)}\n"
-        for k, v in entry.vlcopts:
-            yield f"#EXTVLCOPT:{_one_line(k)}={_one_line(v)}\n"
-        yield _one_line(entry.url) + "\n"
+    for e in itertools.chain((first,), it):
+        # One string per entry, not per line: half the generator round trips on a 200k-entry playlist.
+        yield format_entry(e.name, e.url, e.attrs, e.groups, e.kodiprops, e.vlcopts, e.duration)
+
+
+def line_blocks(chunks: Iterable[bytes]) -> Iterator[list[str]]:
+    """Yield the lines of UTF-8 data read in chunks as iter_m3u sees them (decoded, stripped, BOM and stray
+    CRs handled), one list per chunk, for iter_m3u_records."""
+    first = True
+    rest = b""
+    for chunk in chunks:
+        data = rest + chunk if rest else chunk
+        cut = data.rfind(b"\n")
+        if cut < 0:
+            rest = data
+            continue
+        rest = data[cut + 1 :]
+        yield _block(data[:cut].decode("utf-8", errors="replace"), first)
+        first = False
+    if rest:
+        yield _block(rest.decode("utf-8", errors="replace"), first)
+
+
+def _block(text: str, first: bool) -> list[str]:
+    raw = text.split("\n")
+    if "\r" in text and text.count("\r") != text.count("\r\n"):
+        # A CR that does not end a line: split as _stripped_lines does (rare; old Mac files).
+        return list(_stripped_lines(raw, first=first))
+    lines = [line.strip() for line in raw]
+    if first:
+        lines[0] = lines[0].lstrip("\ufeff").strip()
+    return lines
+
+
+def decode_lines(chunks: Iterable[bytes]) -> Iterator[str]:
+    """Yield the lines of UTF-8 data read in chunks (bad bytes replaced), as `line.decode()` per line would,
+    without the newline; decoding and splitting a megabyte at a time is several times cheaper."""
+    rest = b""
+    for chunk in chunks:
+        data = rest + chunk if rest else chunk
+        cut = data.rfind(b"\n")
+        if cut < 0:
+            rest = data
+            continue
+        rest = data[cut + 1 :]
+        # "\n" is never part of a multi-byte sequence, so whole lines decode as they would one by one.
+        yield from data[:cut].decode("utf-8", errors="replace").split("\n")
+    if rest:
+        yield rest.decode("utf-8", errors="replace")

@@ -18,7 +18,15 @@ from antenna.formats.detect import describe, detect
 from antenna.formats.guide import GuideChannel, ParseWarning, Programme
 from antenna.formats.jsonm3u import parse_jsonm3u
 from antenna.formats.jsontv import parse_jsontv
-from antenna.formats.m3u import M3UEntry, iter_m3u, render_m3u
+from antenna.formats.m3u import (
+    M3UEntry,
+    M3URecord,
+    decode_lines,
+    iter_m3u,
+    iter_m3u_records,
+    line_blocks,
+    render_m3u,
+)
 from antenna.formats.xmltv import (
     ReadStats,
     XmltvWriter,
@@ -29,8 +37,12 @@ from antenna.formats.xmltv import (
 from antenna.iptv import plan
 from antenna.iptv.guide_merge import GuideMerger
 from antenna.iptv.models import Channel, MergeReport, Override, SourceConfig, SourceReport
+from antenna.iptv.number_scan import Candidate, scan_numbers
+from antenna.iptv.playlist_stream import StreamStats
+from antenna.iptv.playlist_stream import stream_playlist as _stream_playlist
 
 HEAD_BYTES = 64 * 1024
+CHUNK = 1 << 18  # small enough that a decoded chunk and its lines stay a few MB
 CHANNEL_FORMATS = {"m3u", "jsonm3u"}
 GUIDE_FORMATS = {"xmltv", "jsontv"}
 
@@ -98,9 +110,13 @@ def load_channels(source: SourceFile) -> tuple[list[M3UEntry], int]:
         return entries, len(warnings)
     found: list[ParseWarning] = []
     with opened(source.path) as stream:
-        lines = (line.decode("utf-8", errors="replace") for line in stream)
-        entries = list(iter_m3u(lines, found))
+        entries = list(iter_m3u(decode_lines(_chunks(stream)), found))
     return entries, len(found)
+
+
+def _chunks(stream: BinaryIO) -> Iterator[bytes]:
+    while chunk := stream.read(CHUNK):
+        yield chunk
 
 
 def load_guide_channels(source: SourceFile) -> list[GuideChannel]:
@@ -175,6 +191,84 @@ def _merge(files: Sequence[SourceFile], overrides: Mapping[tuple[int, str], Over
     channels, duplicates, notes = plan.merge_channels(channel_sources, overrides)
     channels = plan.map_guide(channels, guide_channels, overrides)
     return Merged(channels, guides, duplicates, notes, reports)
+
+
+def can_stream(files: Sequence[SourceFile]) -> bool:
+    """Return True when stream_playlist can merge these sources: M3U channel sources, no guide to map."""
+    for source in files:
+        source.kind = source.kind or detect_format(source.path)
+        if source.kind in GUIDE_FORMATS and source.config.role.guide:
+            return False  # guide mapping needs the whole channel list
+        if source.kind == "jsonm3u" and source.config.role.channels:
+            return False
+    return any(s.kind == "m3u" and s.config.role.channels for s in files)
+
+
+def scan_playlists(files: Sequence[SourceFile]) -> list[Sequence[Candidate]] | None:
+    """Return each channel source's number scan for stream_playlist; None when the merge cannot stream
+    (see can_stream; or a source's lines cannot be matched, having bare CRs)."""
+    if not can_stream(files):
+        return None
+    scans: list[Sequence[Candidate]] = []
+    for source in _channel_files(files):
+        with opened(source.path) as stream:
+            scan = scan_numbers(_chunks(stream))
+        if scan is None:
+            return None
+        scans.append(scan)
+    return scans
+
+
+def _channel_files(files: Sequence[SourceFile]) -> list[SourceFile]:
+    return [s for s in files if s.kind == "m3u" and s.config.role.channels]
+
+
+def stream_playlist(
+    files: Sequence[SourceFile],
+    scans: Sequence[Sequence[Candidate]],
+    overrides: Mapping[tuple[int, str], Override],
+    out: BinaryIO,
+    *,
+    guide_url: str,
+    names: bool = False,
+) -> tuple[StreamStats, list[SourceReport]]:
+    """Merge M3U sources straight into the playlist (see playlist_stream), with scan_playlists' scans;
+    return what it decided and a report line per source. With names, list the channels without guide."""
+    channel_files = _channel_files(files)
+    reports: dict[int, SourceReport] = {}
+    stats = StreamStats()
+    header = [("x-tvg-url", guide_url)] if guide_url else []
+    with batch_gc():
+        sources = [
+            (s.config, _records(s, reports), scan) for s, scan in zip(channel_files, scans, strict=True)
+        ]
+        buffer: list[str] = []
+        for text in _stream_playlist(sources, overrides, header=header, stats=stats, names=names):
+            buffer.append(text)
+            if len(buffer) >= 4096:
+                out.write("".join(buffer).encode())
+                buffer.clear()
+        out.write("".join(buffer).encode())
+    for s in files:
+        if s.config.id not in reports:
+            reports[s.config.id] = SourceReport(s.config.id, s.config.name, "ok", s.kind)
+    return stats, [reports[s.config.id] for s in files]
+
+
+def _records(source: SourceFile, reports: dict[int, SourceReport]) -> Iterator[M3URecord]:
+    """Yield a source's entries as tuples, then add its report line."""
+    began = time.perf_counter()
+    found: list[ParseWarning] = []
+    count = 0
+    with opened(source.path) as stream:
+        for record in iter_m3u_records(line_blocks(_chunks(stream)), found):
+            count += 1
+            yield record
+    seconds = time.perf_counter() - began
+    config = source.config
+    reports[config.id] = SourceReport(
+        config.id, config.name, "ok", source.kind, seconds, channels=count, warnings=len(found)
+    )
 
 
 def _entry_from_guide(channel: GuideChannel) -> M3UEntry:

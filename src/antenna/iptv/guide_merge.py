@@ -43,6 +43,7 @@ class GuideMerger:
         self._shared = {cid for cid, count in sources_per_channel.items() if count > 1}
         self._coverage: dict[str, _Coverage] = {cid: _Coverage() for cid in self._names}
         self._source_order: list[int] = []
+        self._epoch: dict[datetime, int] = {}
         self._untitled = 0
 
     def wanted(self, source_id: int) -> set[str]:
@@ -89,7 +90,16 @@ class GuideMerger:
         stop_at = stop_at or start_at
         if not (start_at < self._end and stop_at > self._start):
             return []
-        start, stop = int(start_at.timestamp()), int(stop_at.timestamp())
+        # Neighbouring programmes share times (the reader hands out the same datetime objects).
+        epoch = self._epoch
+        start = epoch.get(start_at)
+        if start is None:
+            start = epoch[start_at] = int(start_at.timestamp())
+        stop = epoch.get(stop_at)
+        if stop is None:
+            stop = epoch[stop_at] = int(stop_at.timestamp())
+        if len(epoch) > 1 << 15:
+            epoch.clear()
         accepted = []
         for channel_id in targets:
             coverage = self._coverage[channel_id]

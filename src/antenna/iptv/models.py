@@ -101,8 +101,10 @@ class Channel:
 
 def plex_safe_id(number: str) -> str:
     """Return an id whose prefix never equals another channel's number (Plex merged 1 with 10, 2 with 20…)."""
-    digits = [int(c) for c in number if c.isdigit()]
-    check = sum(digits) % 10
+    if number.isdecimal():  # every character a digit int() reads: the common case, without a list
+        check = sum(map(int, number)) % 10
+    else:
+        check = sum([int(c) for c in number if c.isdigit()]) % 10
     return f"C{number}.{check}.antenna"
 
 

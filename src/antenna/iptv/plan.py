@@ -44,6 +44,11 @@ def normalise_name(name: str) -> str:
 
 def keep(entry: M3UEntry, groups: Sequence[str], rules: ChannelFilter) -> bool:
     """Return True when the channel passes the source's group and regex filters."""
+    return keep_name(entry.name, groups, rules)
+
+
+def keep_name(name: str, groups: Sequence[str], rules: ChannelFilter) -> bool:
+    """Return True when a channel of this name and groups passes the source's group and regex filters."""
     if not (rules.include_groups or rules.exclude_groups or rules.include_regex or rules.exclude_regex):
         return True
     wanted = {g.lower() for g in rules.include_groups}
@@ -53,9 +58,9 @@ def keep(entry: M3UEntry, groups: Sequence[str], rules: ChannelFilter) -> bool:
         return False
     if unwanted and lowered & unwanted:
         return False
-    if rules.include_regex and not re.search(rules.include_regex, entry.name, re.IGNORECASE):
+    if rules.include_regex and not re.search(rules.include_regex, name, re.IGNORECASE):
         return False
-    return not (rules.exclude_regex and re.search(rules.exclude_regex, entry.name, re.IGNORECASE))
+    return not (rules.exclude_regex and re.search(rules.exclude_regex, name, re.IGNORECASE))
 
 
 _NUMBER = re.compile(r"\d{1,6}(?:\.\d{1,3})?")
@@ -67,8 +72,12 @@ def valid_number(text: str) -> bool:
     return _NUMBER.fullmatch(text.strip()) is not None
 
 
-def _number(text: str) -> str:
+def number_or_empty(text: str) -> str:
+    """Return a channel number stripped, or "" when text is not one."""
     return text.strip() if valid_number(text) else ""
+
+
+_number = number_or_empty
 
 
 def merge_channels(
@@ -152,9 +161,13 @@ def merge_channels(
     return channels, duplicates, warnings
 
 
-def _sort_key(number: str) -> tuple[int, int]:
+def sort_key(number: str) -> tuple[int, int]:
+    """Return the key channels are listed by: 9 before 10, 5 before 5.1."""
     major, _, minor = number.partition(".")
     return int(major or 0), int(minor or 0)
+
+
+_sort_key = sort_key
 
 
 def absolute(url: str, base: str) -> str:
@@ -333,7 +346,14 @@ def report_changes(
 
 def summary(report: MergeReport) -> str:
     """Return a one-line summary of a merge."""
+    return summary_line(
+        report.channels, report.programmes, len(report.without_guide), len(report.added), len(report.removed)
+    )
+
+
+def summary_line(channels: int, programmes: int, without_guide: int, added: int, removed: int) -> str:
+    """Return a one-line summary of a merge from its counts."""
     return (
-        f"{report.channels} channels, {report.programmes} programmes, "
-        f"{len(report.without_guide)} without guide, {len(report.added)} added, {len(report.removed)} removed"
+        f"{channels} channels, {programmes} programmes, "
+        f"{without_guide} without guide, {added} added, {removed} removed"
     )

@@ -37,15 +37,20 @@ _time = functools.lru_cache(maxsize=1 << 15)(format_time)
 
 
 def _insert(el: Any, new: Any) -> None:
-    """Put new among el's children where xmltv.dtd wants it: after every child of the same or lower rank."""
+    """Move new (el's last child) where xmltv.dtd wants it: after every child of the same or lower rank."""
     rank = RANK[new.tag]
-    child = el[-1] if len(el) else None
+    child = new.getprevious()
     while child is not None and RANK.get(child.tag, -1) > rank:
         child = child.getprevious()
     if child is None:
         el.insert(0, new)
-    else:
+    elif child.getnext() is not new:
         child.addnext(new)
+
+
+@functools.lru_cache(maxsize=1 << 15)
+def _aired(start: datetime) -> str:
+    return f"{start:%Y-%m-%d %H:%M:%S}"
 
 
 def _sorted(el: Any) -> None:
@@ -56,8 +61,11 @@ def rewrite(
     el: Any, channel_id: str, start: datetime, stop: datetime | None, *, lang: str = "en"
 ) -> bytes | None:
     """Rewrite a programme element for Plex and return it serialised; None when it has no title."""
-    for name in [name for name in el.attrib if name not in PROGRAMME_ATTRS]:
-        del el.attrib[name]  # e.g. IPTV Simple's catchup-id: not in the DTD
+    names = el.keys()
+    if not PROGRAMME_ATTRS.issuperset(names):
+        for name in names:
+            if name not in PROGRAMME_ATTRS:
+                del el.attrib[name]  # e.g. IPTV Simple's catchup-id: not in the DTD
     el.set("start", _time(start))
     if stop is not None:
         el.set("stop", _time(stop))
@@ -68,15 +76,18 @@ def rewrite(
     has_desc = has_episode = numbered = False
     in_order = True
     last = -1
-    unknown = []
+    unknown: list[Any] = []
     seen: set[str] = set()
     for child in el:
         tag = child.tag
         rank = RANK.get(tag)
-        if rank is None or tag in seen:
+        if rank is None:
             unknown.append(child)
             continue
         if tag in SINGLE:
+            if tag in seen:
+                unknown.append(child)
+                continue
             seen.add(tag)
         if rank < last:
             in_order = False
@@ -102,25 +113,26 @@ def rewrite(
     if not in_order:
         _sorted(el)
     category = plan.plex_category(categories, numbered)
-    if first_category is None or (first_category.text or "").strip().lower() != category.lower():
+    if first_category is None or categories[0].strip().lower() != category.lower():
         if len(categories) > 1 or first_category is not None:
             for child in el.iterchildren("category"):
                 if (child.text or "").strip().lower() == category.lower():
                     el.remove(child)  # it moves to the front
-        new = etree.Element("category", lang=lang)
+        # Made as a child (then moved): etree.Element would make a whole new document each time.
+        new = etree.SubElement(el, "category", lang=lang)
         new.text = category
         if first_category is not None and first_category.getparent() is el:
             first_category.addprevious(new)
         else:
             _insert(el, new)
     if not has_desc:
-        desc = etree.Element("desc", lang=lang)
+        desc = etree.SubElement(el, "desc", lang=lang)
         desc.text = title
         _insert(el, desc)
     if category != "Movie" and not has_episode:
         # Plex treats a programme without an episode number as a movie (no series recording).
-        episode = etree.Element("episode-num", system="original-air-date")
-        episode.text = f"{start:%Y-%m-%d %H:%M:%S}"
+        episode = etree.SubElement(el, "episode-num", system="original-air-date")
+        episode.text = _aired(start)
         _insert(el, episode)
     data: bytes = etree.tostring(el, encoding="utf-8", with_tail=False)
     return data
