@@ -45,7 +45,7 @@ assets: $(VENDOR)/.stamp
 dev: $(VENV)/.dev $(VENDOR)/.stamp
 
 system-deps:
-	scripts/ensure-system-packages chromium=chromium pg_dump=postgresql-client tv_validate_file=xmltv-util \
+	scripts/ensure-system-packages chromium=chromium pg_dump=postgresql-client tv_validate_file=xmltv-util ffmpeg=ffmpeg \
 	  /usr/share/fonts/truetype/dejavu=fonts-dejavu-core
 
 run: install

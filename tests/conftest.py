@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 
-pytest_plugins = ["tests.plexsim.pytest_plugin"]
+pytest_plugins = ["tests.plexsim.pytest_plugin", "tests.mediaserver"]
 # Timing is not what the property tests check; a busy 2-core CI machine must not turn into flaky failures.
 settings.register_profile(
     "antenna", deadline=None, suppress_health_check=[HealthCheck.too_slow], print_blob=True

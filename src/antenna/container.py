@@ -17,6 +17,7 @@ from antenna.db.migrate import upgrade
 from antenna.db.repos.iptv import IptvRepository
 from antenna.db.repos.jobs import JobRepository
 from antenna.db.repos.plex import PlexRepository
+from antenna.db.repos.podcasts import PodcastRepository
 from antenna.db.repos.schedules import ScheduleRepository
 from antenna.db.repos.secrets import SecretRepository
 from antenna.fs import Trash, prepare_data_dir, write_if_missing
@@ -32,6 +33,8 @@ from antenna.plex.hub import PlexHub
 from antenna.plex.models import ServerConfig
 from antenna.plex.outputs import PlexOutputs
 from antenna.plex.service import PlexService
+from antenna.podcasts.models import CHECK_JOB, DOWNLOAD_JOB, HOUSEKEEP_JOB, KeepOrder, PodcastOptions
+from antenna.podcasts.service import PodcastService
 from antenna.settings import SETTINGS_FILE, Settings, default_toml, load_settings
 
 DEFAULT_SCHEDULES = {"maintenance": "daily 04:30"}
@@ -74,6 +77,7 @@ class Container:
     plex_hub: PlexHub
     plex_outputs: PlexOutputs
     iptv: IptvService
+    podcasts: PodcastService
     clock: Callable[[], datetime]
 
     @property
@@ -84,6 +88,7 @@ class Container:
     def close(self) -> None:
         """Release Plex clients and database connections."""
         self.plex.close()
+        self.podcasts.close()
         self.engine.dispose()
 
 
@@ -132,8 +137,13 @@ def build_container(settings: Settings, *, migrate: bool = True) -> Container:
             description="Purge trashed files past their retention and old job history.",
         )
     )
+    defaults_schedules = {
+        **DEFAULT_SCHEDULES,
+        CHECK_JOB: settings.podcasts_check_schedule,
+        HOUSEKEEP_JOB: settings.podcasts_housekeep_schedule,
+    }
     if migrate:
-        for name, expression in DEFAULT_SCHEDULES.items():
+        for name, expression in defaults_schedules.items():
             schedules.insert_if_missing(name, job_kind=name, expression=expression, now=clock())
     iptv = IptvService(
         IptvRepository(sessions), data_dir=settings.data_dir, base_url=settings.base_url, clock=clock
@@ -158,6 +168,8 @@ def build_container(settings: Settings, *, migrate: bool = True) -> Container:
         base_url=settings.base_url,
         retention_days=settings.plex_event_retention_days,
     )
+    podcasts = build_podcasts(settings, sessions, bus, trash, plex, clock)
+    _register_podcast_jobs(runner, podcasts)
     scheduler = Scheduler(schedules, jobs, runner, default_timezone=settings.timezone, clock=clock)
     schedule_service = ScheduleService(schedules, runner, default_timezone=settings.timezone, clock=clock)
     iptv.schedules = schedule_service
@@ -178,5 +190,92 @@ def build_container(settings: Settings, *, migrate: bool = True) -> Container:
         plex_hub=plex_hub,
         plex_outputs=plex_hub.outputs,
         iptv=iptv,
+        podcasts=podcasts,
         clock=clock,
     )
+
+
+def podcast_defaults(settings: Settings) -> PodcastOptions:
+    """Return the options a new subscription starts with."""
+    return PodcastOptions(
+        keep=settings.podcasts_keep or None,
+        order=KeepOrder(settings.podcasts_order),
+        delete_watched=settings.podcasts_delete_watched,
+        watched_grace_days=settings.podcasts_watched_grace_days,
+        backfill=settings.podcasts_backfill,
+        expire_days=settings.podcasts_expire_days or None,
+        audio_to_video=settings.podcasts_audio_to_video,
+        kodi_safe=settings.podcasts_kodi_safe,
+    )
+
+
+def build_podcasts(
+    settings: Settings,
+    sessions: sessionmaker[Session],
+    bus: EventBus,
+    trash: Trash,
+    plex: PlexService,
+    clock: Callable[[], datetime],
+) -> PodcastService:
+    """Build the podcast service and connect it to Plex (watched state, partial rescans)."""
+    podcasts = PodcastService(
+        PodcastRepository(sessions),
+        data_dir=settings.data_dir,
+        library_root=settings.podcast_library,
+        defaults=podcast_defaults(settings),
+        search_url=settings.podcasts_search_url,
+        trash=trash,
+        clock=clock,
+        publish=bus.publish,
+        concurrency=settings.podcasts_concurrency,
+        per_host=settings.podcasts_per_host,
+    )
+    server = settings.podcasts_plex_server or None
+
+    def refresh(folder: str) -> None:
+        if plex.servers():
+            plex.refresh(ref=server, path=folder)
+
+    def watched(paths: list[str]) -> dict[str, datetime]:
+        if not plex.servers():
+            return {}
+        found = {}
+        for item in plex.watched(paths, ref=server):
+            if item.watched:
+                seen = item.episode.last_viewed_at if item.episode is not None else None
+                found[item.path] = seen or clock()
+        return found
+
+    podcasts.refresh_folder = refresh
+    podcasts.set_watched_lookup(watched)
+    return podcasts
+
+
+def _register_podcast_jobs(runner: JobRunner, podcasts: PodcastService) -> None:
+    runner.register(
+        JobKind(
+            CHECK_JOB,
+            "Podcast check",
+            podcasts.run_check,
+            resumable=True,
+            description="Check podcast feeds for new episodes and queue what the quotas want.",
+        )
+    )
+    runner.register(
+        JobKind(
+            DOWNLOAD_JOB,
+            "Podcast downloads",
+            podcasts.run_download,
+            resumable=True,
+            description="Download queued episodes into the library (resumes partial downloads).",
+        )
+    )
+    runner.register(
+        JobKind(
+            HOUSEKEEP_JOB,
+            "Podcast housekeeping",
+            podcasts.run_housekeep,
+            description="Apply quotas, expiry and watched removal; backfill older episodes.",
+        )
+    )
+    podcasts.submit = lambda kind: runner.submit(kind)

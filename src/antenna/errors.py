@@ -32,6 +32,10 @@ class UserError(AntennaError):
     def __str__(self) -> str:
         return f"{self.message} {self.hint}".strip() if self.hint else self.message
 
+    def __reduce__(self) -> tuple[type[UserError], tuple[str, str]]:
+        # Keep the hint when the error crosses a process boundary (feeds are parsed in worker processes).
+        return (type(self), (self.message, self.hint))
+
 
 class SettingsError(UserError):
     """A setting in antenna.toml or the environment is invalid."""

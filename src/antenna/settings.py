@@ -73,6 +73,42 @@ class Settings(BaseModel):
         "", description="Image file served as now-playing art when nothing plays. Empty: a built-in one."
     )
 
+    podcasts_library: str = Field(
+        "",
+        description="Folder the podcast shows are written into ([podcasts] library). Empty: <data>/podcasts.",
+    )
+    podcasts_check_schedule: str = Field("every 12h", description="When feeds are checked for new episodes.")
+    podcasts_housekeep_schedule: str = Field(
+        "daily 05:00", description="When quotas, expiry and watched removal run."
+    )
+    podcasts_concurrency: int = Field(3, ge=1, le=32, description="Podcast downloads running at once.")
+    podcasts_per_host: int = Field(2, ge=1, le=32, description="Podcast downloads at once from one host.")
+    podcasts_search_url: str = Field(
+        "https://itunes.apple.com/search", description="Podcast directory (iTunes Search API format)."
+    )
+    podcasts_keep: int = Field(0, ge=0, description="Episodes kept per podcast by default. 0: all.")
+    podcasts_order: Literal["newest", "oldest"] = Field(
+        "newest", description="Which episodes the quota keeps by default."
+    )
+    podcasts_delete_watched: bool = Field(False, description="Remove episodes watched in Plex by default.")
+    podcasts_watched_grace_days: int = Field(
+        0, ge=0, description="Days a watched episode stays before removal."
+    )
+    podcasts_expire_days: int = Field(
+        0, ge=0, description="Remove episodes older than this by default. 0: never."
+    )
+    podcasts_backfill: bool = Field(True, description="Download older episodes when some are removed.")
+    podcasts_audio_to_video: bool = Field(
+        False,
+        description="Turn audio episodes into MP4 with the artwork as video, so Plex TV libraries show them.",
+    )
+    podcasts_kodi_safe: bool = Field(
+        False, description="Strip emoji and other 4-byte characters from NFO text."
+    )
+    podcasts_plex_server: str = Field(
+        "", description="Plex server (name) asked for watched state and refreshes. Empty: the first one."
+    )
+
     data_dir: Path = Field(Path("data"), exclude=True, description="Set by --data; not a file key.")
 
     @field_validator("timezone")
@@ -91,6 +127,13 @@ class Settings(BaseModel):
     def base_url(self) -> str:
         """Return the URL other machines use to reach this server."""
         return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @property
+    def podcast_library(self) -> Path:
+        """Return the folder podcast shows go into."""
+        return (
+            Path(self.podcasts_library).expanduser() if self.podcasts_library else self.data_dir / "podcasts"
+        )
 
     @property
     def effective_database_url(self) -> str:
@@ -118,7 +161,7 @@ def load_settings(data_dir: Path, environ: Mapping[str, str] | None = None) -> S
             raise SettingsError(f"{path}: not valid TOML ({exc}).", "Fix the file or delete it.") from exc
         except OSError as exc:
             raise SettingsError(f"{path}: cannot be read ({exc.strerror}).") from exc
-        for key, value in file_values.items():
+        for key, value in _flatten(file_values).items():
             _check_known(key, f"{path}: unknown key {key!r}")
             values[key] = value
             origin[key] = f"{path}: key {key!r}"
@@ -136,6 +179,18 @@ def load_settings(data_dir: Path, environ: Mapping[str, str] | None = None) -> S
         key = str(first["loc"][0]) if first["loc"] else "?"
         where = origin.get(key, f"setting {key!r}")
         raise SettingsError(f"{where}: {first['msg']}.", "Fix it and start again.") from None
+
+
+def _flatten(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Turn TOML tables into flat keys: `[podcasts] library = …` is the key `podcasts_library`."""
+    flat: dict[str, Any] = {}
+    for key, value in values.items():
+        if isinstance(value, dict):
+            for inner, inner_value in value.items():
+                flat[f"{key}_{inner}"] = inner_value
+        else:
+            flat[key] = value
+    return flat
 
 
 def _check_known(key: str, message: str) -> None:

@@ -138,6 +138,8 @@ def test_api_runs_a_backup_and_manages_schedules(client: TestClient, container: 
     assert good.json()["next_runs"]
     assert {s["name"] for s in client.get("/api/schedules", headers=headers).json()} == {
         "maintenance",
+        "podcast_check",
+        "podcast_housekeep",
         "nightly",
     }
     assert client.delete("/api/schedules/nightly", headers=headers).status_code == 204

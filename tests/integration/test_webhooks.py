@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from antenna.container import Container
 from antenna.plex.models import EventType, PlexEvent, WebhookConfig
 from antenna.plex.webhooks import SIGNATURE_HEADER, Delivery, WebhookDispatcher, sign
 from tests.outputs import Receiver, running_receiver
@@ -175,3 +176,28 @@ def test_stop_cancels_pending_deliveries_and_submit_after_stop_is_harmless(recei
     asyncio.run(main())
     assert results == []
     assert len(receiver.paths("/flaky")) == 1
+
+
+def test_podcast_bus_events_reach_webhooks(receiver: Receiver, container: Container) -> None:
+    container.plex_outputs.add_webhook("podcasts", f"{receiver.base}/ok", events=["episode_downloaded"])
+    hub = container.plex_hub
+
+    async def run() -> None:
+        await hub.start()
+        try:
+            container.bus.publish("podcasts.episode.failed", {"podcast": "Show", "title": "Ep 1"})
+            container.bus.publish("podcasts.episode.downloaded", {"podcast": "Show", "title": "Ep 2"})
+            for _ in range(100):
+                if receiver.paths("/ok"):
+                    break
+                await asyncio.sleep(0.05)
+        finally:
+            await hub.stop()
+
+    asyncio.run(run())
+    (request,) = receiver.paths("/ok")  # the filter keeps only episode_downloaded
+    body = json.loads(request.body)
+    assert body["type"] == "episode_downloaded"
+    assert body["server"] == "Antenna"
+    assert body["title"] == "Show : Ep 2"
+    assert body["data"]["title"] == "Ep 2"

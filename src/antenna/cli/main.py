@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from antenna import __version__
-from antenna.cli import admin, iptv, jobs, plex, serve, storage
+from antenna.cli import admin, iptv, jobs, plex, podcast, serve, storage
 from antenna.cli.context import CliState
 from antenna.cli.output import print_error
 from antenna.errors import UserError
@@ -52,6 +52,7 @@ app.command("serve")(serve.serve)
 app.command("backup")(storage.backup)
 app.command("restore")(storage.restore)
 app.add_typer(plex.plex_app, name="plex")
+app.add_typer(podcast.podcast_app, name="podcast")
 app.add_typer(iptv.iptv_app, name="iptv")
 app.add_typer(jobs.jobs_app, name="jobs")
 app.add_typer(jobs.schedule_app, name="schedule")

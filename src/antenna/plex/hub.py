@@ -12,10 +12,19 @@ from typing import Any
 from antenna.clients.plex_ws import Notification, notifications
 from antenna.db.repos.plex import PlexRepository
 from antenna.errors import NotFound, UserError
-from antenna.jobs.bus import EventBus
+from antenna.jobs.bus import Event, EventBus
 from antenna.plex import plan
 from antenna.plex.ha import slug
-from antenna.plex.models import EventType, MqttConfig, PlexEvent, ServerConfig, ServerState, WebhookConfig
+from antenna.plex.models import (
+    ANTENNA_SERVER,
+    FORWARDED_TOPICS,
+    EventType,
+    MqttConfig,
+    PlexEvent,
+    ServerConfig,
+    ServerState,
+    WebhookConfig,
+)
 from antenna.plex.monitor import ServerMonitor
 from antenna.plex.mqtt_bridge import MqttBridge
 from antenna.plex.outputs import PlexOutputs, webhook_config
@@ -68,17 +77,21 @@ class PlexHub:
         self.dispatcher = WebhookDispatcher(delays=webhook_delays, on_result=self._delivered)
         self.mqtt = MqttBridge(base_url=base_url, command=self._mqtt_command)
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._unlisten: Callable[[], None] | None = None
 
     # lifecycle -----------------------------------------------------------------------------------
     async def start(self) -> None:
         """Start monitoring every enabled server, the webhook dispatcher and the MQTT bridge."""
         self._loop = asyncio.get_running_loop()
         await self.dispatcher.start()
+        self._unlisten = self.bus.listen(self._forward)
         await self.reload()
         self._watcher = asyncio.create_task(self._watch_config(), name="plex-config-watch")
 
     async def stop(self) -> None:
         """Stop everything; pending events are stored first."""
+        if self._unlisten is not None:
+            self._unlisten()
         if self._watcher:
             self._watcher.cancel()
             await asyncio.gather(self._watcher, return_exceptions=True)
@@ -174,6 +187,17 @@ class PlexHub:
         self.mqtt.on_state(state, previous)
         for event in events:
             self.publish_event(event)
+
+    def _forward(self, bus_event: Event) -> None:
+        """Turn another capability's bus event (podcasts) into an event for webhooks, MQTT and the history."""
+        kind = FORWARDED_TOPICS.get(bus_event.topic)
+        loop = self._loop
+        if kind is None or loop is None or loop.is_closed():
+            return
+        data = dict(bus_event.data)
+        title = " : ".join(str(data[k]) for k in ("podcast", "title") if data.get(k))
+        event = PlexEvent(kind, 0, ANTENNA_SERVER, self._clock(), title=title, data=data)
+        loop.call_soon_threadsafe(self.publish_event, event)
 
     def publish_event(self, event: PlexEvent) -> None:
         """Send one event to the bus, the webhooks and MQTT, and queue it for storage."""

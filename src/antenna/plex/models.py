@@ -46,6 +46,21 @@ class EventType(StrEnum):
     TRANSCODE_CHANGED = "transcode_changed"
     RECENTLY_ADDED = "recently_added"
     TEST = "test"
+    # Antenna's own events, delivered through the same webhooks and MQTT (server "Antenna", id 0)
+    EPISODE_DOWNLOADED = "episode_downloaded"
+    EPISODE_FAILED = "episode_failed"
+    EPISODE_REMOVED = "episode_removed"
+    FEED_FAILING = "feed_failing"
+
+
+# Bus topics of other capabilities forwarded to webhooks and MQTT as events of the "Antenna" pseudo-server.
+FORWARDED_TOPICS = {
+    "podcasts.episode.downloaded": EventType.EPISODE_DOWNLOADED,
+    "podcasts.episode.failed": EventType.EPISODE_FAILED,
+    "podcasts.episode.removed": EventType.EPISODE_REMOVED,
+    "podcasts.feed.failing": EventType.FEED_FAILING,
+}
+ANTENNA_SERVER = "Antenna"
 
 
 class WatchedPolicy(StrEnum):

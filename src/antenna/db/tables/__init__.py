@@ -3,9 +3,11 @@
 from antenna.db.tables.core import AppSecret, JobItemFailureRow, JobRow, ScheduleRow
 from antenna.db.tables.iptv import IptvOverrideRow, IptvSourceRow
 from antenna.db.tables.plex import MqttRow, PlexEventRow, PlexServerRow, WebhookRow
+from antenna.db.tables.podcasts import EpisodeRow, PodcastRow
 
 __all__ = [
     "AppSecret",
+    "EpisodeRow",
     "IptvOverrideRow",
     "IptvSourceRow",
     "JobItemFailureRow",
@@ -13,6 +15,7 @@ __all__ = [
     "MqttRow",
     "PlexEventRow",
     "PlexServerRow",
+    "PodcastRow",
     "ScheduleRow",
     "WebhookRow",
 ]

@@ -1,0 +1,1 @@
+"""Podcasts: RSS subscriptions downloaded into the library as TV shows."""
