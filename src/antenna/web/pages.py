@@ -18,6 +18,10 @@ from antenna.web import (
     jobs_views,
     plex_settings_views,
     plex_views,
+    podcast_add_views,
+    podcast_download_views,
+    podcast_show_views,
+    podcast_views,
     settings_views,
 )
 from antenna.web.deps import AuthDep, ContainerDep, require_csrf, require_login
@@ -44,7 +48,7 @@ CAPABILITIES = {
     "plex": ("Plex", "Watch sessions live, drive players, refresh sections and publish events to MQTT."),
 }
 # Capabilities with pages of their own; the others get the "not in this version yet" placeholder.
-BUILT = frozenset({"iptv", "plex"})
+BUILT = frozenset({"iptv", "plex", "podcasts"})
 
 
 def _safe_next(target: str) -> str:
@@ -143,4 +147,8 @@ router.include_router(plex_views.router)
 router.include_router(plex_settings_views.router)
 router.include_router(iptv_views.router)
 router.include_router(iptv_channel_views.router)
+router.include_router(podcast_views.router)
+router.include_router(podcast_add_views.router)
+router.include_router(podcast_download_views.router)
+router.include_router(podcast_show_views.router)  # last: /podcasts/{podcast_id} would swallow /podcasts/add
 router.include_router(ui)
