@@ -80,6 +80,15 @@ def job_detail(request: Request, job_id: int, container: ContainerDep) -> Respon
     )
 
 
+@router.get("/jobs/{job_id}/progress", response_class=HTMLResponse)
+def job_progress(request: Request, job_id: int, container: ContainerDep) -> Response:
+    """Return one job's progress fragment: the catch-up for a bar inserted after the job's last SSE event."""
+    job = container.jobs.get(job_id)
+    if job is None:
+        raise NotFound(f"No job #{job_id}.", "It may have been pruned from the history.")
+    return templates.TemplateResponse(request, "partials/job_progress.html", {"job": job_payload(job)})
+
+
 @router.post("/jobs/start", response_class=HTMLResponse)
 def start_job(request: Request, container: ContainerDep, kind: Annotated[str, Form()]) -> Response:
     """Queue a job of a kind and say so."""
