@@ -8,8 +8,10 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +19,7 @@ import pytest
 
 from antenna.clients.download import Downloader, DownloadError, DownloadRequest, DownloadResult, meta_path
 from tests.mediaserver import LIE_EXTRA, MediaServer
-from tests.support import free_port
+from tests.support import free_port, self_signed_https
 
 MB = 1 << 20
 QUICK = {"backoff": 0.01}  # retries in these tests need no real back-off
@@ -260,3 +262,52 @@ def test_resume_after_kill_9(media_server: MediaServer, tmp_path: Path) -> None:
     assert [r.status for r in resumed] == [206]
     assert resumed[0].sent < size - on_disk + MB
     assert (result.resumed_from, result.restarted) == (on_disk, False)
+
+
+class _Episode(BaseHTTPRequestHandler):
+    """Answer any GET with a few bytes (the TLS handshake fails before this runs)."""
+
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Length", "3")
+        self.end_headers()
+        self.wfile.write(b"mp3")
+
+    def log_message(self, format: str, *args: object) -> None:
+        """Keep the test output quiet."""
+
+
+def test_an_untrusted_certificate_is_one_line_and_not_retried(tmp_path: Path) -> None:
+    with self_signed_https(tmp_path, _Episode) as url, pytest.raises(DownloadError) as caught:
+        asyncio.run(_fetch_url(f"{url}/e.mp3", tmp_path / "e.part", retries=3))
+    error = caught.value
+    assert error.reason.startswith("TLS handshake with 127.0.0.1 failed: ")
+    assert "certificate" in error.reason.lower()
+    assert "\n" not in error.reason
+    assert not error.retryable
+
+
+def test_redirects_to_other_protocols_are_refused(tmp_path: Path) -> None:
+    class ToFile(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(302)
+            self.send_header("Location", "file:///etc/passwd")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, format: str, *args: object) -> None:
+            """Keep the test output quiet."""
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), ToFile)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    dest = tmp_path / "p.part"
+    try:
+        with pytest.raises(DownloadError) as caught:
+            asyncio.run(_fetch_url(f"http://127.0.0.1:{server.server_address[1]}/p.mp3", dest, retries=0))
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert caught.value.reason.startswith("127.0.0.1 pointed to a non-HTTP address: ")
+    assert not caught.value.retryable
+    assert not dest.exists() or b"root:" not in dest.read_bytes()

@@ -5,13 +5,9 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
-import shutil
-import ssl
-import subprocess
-import threading
 from collections.abc import AsyncGenerator, Iterator
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
@@ -24,7 +20,7 @@ from antenna.errors import NotFound, Unavailable, UserError
 from antenna.plex.models import PlayerState
 from tests.plexsim import FakePlayer, PlexSim
 from tests.plexsim.pytest_plugin import EPISODES
-from tests.support import free_port
+from tests.support import free_port, self_signed_https
 
 NOW = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 
@@ -511,26 +507,8 @@ class _RootHandler(BaseHTTPRequestHandler):
 @pytest.fixture
 def https_url(tmp_path: Path) -> Iterator[str]:
     """A self-signed HTTPS server on loopback answering GET /."""
-    if shutil.which("openssl") is None:
-        pytest.skip("openssl is not installed")
-    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost",
-         "-keyout", str(key), "-out", str(cert)],
-        check=True, capture_output=True,
-    )  # fmt: skip
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(cert, key)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _RootHandler)
-    server.socket = context.wrap_socket(server.socket, server_side=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"https://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
+    with self_signed_https(tmp_path, _RootHandler) as url:
+        yield url
 
 
 def test_self_signed_certificate(https_url: str) -> None:

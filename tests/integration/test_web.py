@@ -217,3 +217,19 @@ def test_api_docs_use_local_assets_only(client: TestClient) -> None:
     assert "cdn" not in page.lower()
     for asset in ("/static/vendor/swagger-ui-bundle.js", "/static/vendor/htmx.min.js", "/static/favicon.svg"):
         assert client.get(asset).status_code == 200, asset
+
+
+def test_a_job_bar_catches_up_with_a_job_that_finished_before_it_was_shown(
+    client: TestClient, container: Container
+) -> None:
+    token = _login(client)
+    started = client.post("/jobs/start", data={"kind": "backup"}, headers={"X-CSRF-Token": token})
+    job_id = int(re.search(r'sse-swap="job-(\d+)"', started.text).group(1))  # type: ignore[union-attr]
+    assert f'hx-get="/jobs/{job_id}/progress"' in started.text  # unfinished: it will ask once it is shown
+    deadline = time.monotonic() + 30
+    while container.jobs.get(job_id).status.value != "succeeded":  # type: ignore[union-attr]
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    progress = client.get(f"/jobs/{job_id}/progress")
+    assert "status-succeeded" in progress.text
+    assert client.get("/jobs/9999/progress").status_code == 404

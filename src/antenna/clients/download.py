@@ -1,8 +1,7 @@
 """Resumable episode downloads: Range + If-Range, retries with backoff, size checks, one-line errors.
 
-Each transfer runs in a worker thread with a blocking httpx client: the body loop is then two system calls
-per chunk (recv, write) that release the GIL, and three downloads share two cores the way three curl
-processes do; the asyncio event-loop path measured at about half that throughput (see BENCHMARKS.md).
+Each transfer runs in a worker thread through libcurl (clients/curl.py): the body loop is C with the GIL
+released, so three downloads share two cores the way three curl processes do (see BENCHMARKS.md).
 """
 
 from __future__ import annotations
@@ -12,28 +11,23 @@ import contextlib
 import errno
 import json
 import os
-import socket
-import ssl
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import IO, Any
 from urllib.parse import urlsplit
 
-import httpcore
-import httpx
-
 from antenna import __version__
+from antenna.clients import curl
 from antenna.redact import redact
 
 Progress = Callable[[int, int | None], None]
 DEFAULT_USER_AGENT = f"Antenna/{__version__}"
-READ_SIZE = 256 * 1024  # per recv(); httpcore's 64 KiB costs ~40% throughput in per-read overhead
 PROGRESS_EVERY = 0.25  # seconds: at most ~4 progress calls a second
 RETRY_AFTER_CAP = 60.0  # seconds: a server may ask us to wait, but not for an hour inside one job
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
@@ -95,82 +89,24 @@ def _load_meta(dest: Path) -> dict[str, Any]:
     return meta if isinstance(meta, dict) else {}
 
 
-class _WideStream(httpcore.NetworkStream):
-    """A socket stream that reads READ_SIZE bytes whatever httpcore asks for."""
-
-    def __init__(self, inner: httpcore.NetworkStream) -> None:
-        self._inner = inner
-
-    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        return self._inner.read(max(max_bytes, READ_SIZE), timeout)
-
-    def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        self._inner.write(buffer, timeout)
-
-    def close(self) -> None:
-        self._inner.close()
-
-    def start_tls(
-        self, ssl_context: ssl.SSLContext, server_hostname: str | None = None, timeout: float | None = None
-    ) -> httpcore.NetworkStream:
-        return _WideStream(self._inner.start_tls(ssl_context, server_hostname, timeout))
-
-    def get_extra_info(self, info: str) -> Any:
-        return self._inner.get_extra_info(info)
-
-
-class _WideBackend(httpcore.NetworkBackend):
-    """httpcore's socket backend handing out _WideStream connections."""
-
-    def __init__(self) -> None:
-        self._inner = httpcore.SyncBackend()
-
-    def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Iterable[Any] | None = None,
-    ) -> httpcore.NetworkStream:
-        return _WideStream(self._inner.connect_tcp(host, port, timeout, local_address, socket_options))
-
-
-class _Transport(httpx.HTTPTransport):
-    """httpx's transport with wide socket reads (httpx has no network_backend parameter)."""
-
-    def __init__(self, connections: int) -> None:
-        super().__init__()
-        self._pool = httpcore.ConnectionPool(
-            ssl_context=httpx.create_ssl_context(),
-            max_connections=connections,
-            max_keepalive_connections=connections,
-            keepalive_expiry=5.0,
-            network_backend=_WideBackend(),
-        )
-
-
-def _describe(exc: httpx.HTTPError, host: str, timeout: float) -> DownloadError:
-    """Turn an httpx failure into one sentence, looking at the OS error underneath for DNS and TLS."""
-    chain: list[BaseException] = []
-    cause: BaseException | None = exc
-    while cause is not None and len(chain) < 8:
-        chain.append(cause)
-        cause = cause.__cause__ or cause.__context__
-    if isinstance(exc, httpx.TimeoutException):
+def _describe(exc: curl.TransferError, host: str, timeout: float) -> DownloadError:
+    """Turn a libcurl failure into one sentence."""
+    code = exc.code
+    if code == curl.OPERATION_TIMEDOUT:
         return DownloadError(f"no answer from {host} within {timeout:g} s", retryable=True)
-    if any(isinstance(c, socket.gaierror) for c in chain):
+    if code == curl.COULDNT_RESOLVE_HOST:
         return DownloadError(f"could not resolve the host name {host} (DNS lookup failed)", retryable=True)
-    tls = next((c for c in chain if isinstance(c, ssl.SSLError)), None)
-    if tls is not None:
-        detail = getattr(tls, "verify_message", "") or getattr(tls, "reason", "") or type(tls).__name__
-        return DownloadError(f"TLS handshake with {host} failed: {detail}", retryable=False)
-    if isinstance(exc, httpx.TooManyRedirects):
+    if code in curl.TLS_ERRORS:
+        detail = exc.message.split(": ", 1)[-1] if ": " in exc.message else exc.message
+        return DownloadError(f"TLS handshake with {host} failed: {redact(detail)}", retryable=False)
+    if code == curl.UNSUPPORTED_PROTOCOL:
+        return DownloadError(f"{host} pointed to a non-HTTP address: {redact(exc.message)}", retryable=False)
+    if code == curl.TOO_MANY_REDIRECTS:
         return DownloadError(f"too many redirects from {host}", retryable=False)
-    if isinstance(exc, httpx.ConnectError):
-        reason = next((c.strerror for c in chain if isinstance(c, OSError) and c.strerror), "") or str(exc)
+    if code == curl.COULDNT_CONNECT:
+        reason = os.strerror(exc.os_errno) if exc.os_errno else exc.message
         return DownloadError(f"could not connect to {host}: {redact(reason).lower()}", retryable=True)
-    return DownloadError(f"the connection to {host} failed: {redact(str(exc) or type(exc).__name__)}", True)
+    return DownloadError(f"the connection to {host} failed: {redact(exc.message)}", retryable=True)
 
 
 def _retry_after(value: str) -> float | None:
@@ -197,6 +133,10 @@ class _Cancelled(Exception):
     """The awaiting task was cancelled; the worker thread stops at the next chunk."""
 
 
+class _Restart(Exception):
+    """The answer cannot continue the partial file: the attempt ends and the next one starts over."""
+
+
 @dataclass
 class _Outcome:
     """What one attempt achieved, besides the file on disk."""
@@ -217,20 +157,40 @@ class _Attempt:
         self.host = urlsplit(req.url).hostname or req.url
         self.shown = redact(req.url)
         self.outcome = _Outcome()
+        self._offset = 0
+        self._allow_restart = True
+        self._meta: dict[str, Any] = {}
+        self._out: IO[bytes] | None = None
+        self._size = 0
+        self._total: int | None = None
+        self._next_tick = 0.0
 
     def run(self, allow_restart: bool) -> _Outcome:
         """Fetch from where dest ends; the file grows even if this raises (the next attempt resumes)."""
         try:
             self._run(allow_restart)
-        except httpx.HTTPError as exc:
-            failure = _describe(exc, self.host, self.owner.timeout)
-            raise failure from None
+        except _Restart:
+            pass
+        except curl.TransferError as exc:
+            raise self._failed(exc) from None
         except OSError as exc:
             if exc.errno in _DISK_FULL:
                 forget(self.req.dest)
                 raise DownloadError(f"disk full while writing {self.req.dest}", retryable=False) from None
             raise DownloadError(f"could not write {self.req.dest}: {exc.strerror or exc}", False) from None
+        finally:
+            if self._out is not None:
+                self._out.close()
         return self.outcome
+
+    def _failed(self, exc: curl.TransferError) -> DownloadError:
+        if exc.code in curl.DROPPED and self.outcome.start is not None:
+            if self._total is None:
+                return DownloadError(f"the connection to {self.host} dropped after {self._size} bytes", True)
+            return DownloadError(
+                f"the server sent {self._size} bytes but announced {self._total} for {self.shown}", True
+            )
+        return _describe(exc, self.host, self.owner.timeout)
 
     def _run(self, allow_restart: bool) -> None:
         req, dest = self.req, self.req.dest
@@ -245,30 +205,29 @@ class _Attempt:
         if isinstance(total, int) and offset == total:
             self._finish(offset, meta, resumed_from=offset, restarted=False, fsync=False)
             return
-        headers = {"Accept-Encoding": "identity"}
+        headers = {}
         if offset:
             headers["Range"] = f"bytes={offset}-"
             etag = str(meta.get("etag", ""))
             validator = etag if etag and not etag.startswith("W/") else str(meta.get("last_modified", ""))
             if validator:
                 headers["If-Range"] = validator
-        with self.owner.client.stream("GET", req.url, headers=headers) as response:
-            self._check_status(response)
-            start, total = self._start_and_total(response, offset, allow_restart)
-            if start is None:
-                return
-            self.outcome.start = start
-            meta = {
-                "key": req.key,
-                "url": str(response.url),
-                "etag": response.headers.get("etag", ""),
-                "last_modified": response.headers.get("last-modified", ""),
-                "content_type": response.headers.get("content-type", ""),
-                "total": total,
-                "resumable": "content-encoding" not in response.headers,
-            }
-            meta_path(dest).write_text(json.dumps(meta))
-            size = self._write_body(response, start, total)
+        self._offset, self._allow_restart = offset, allow_restart
+        final_url = curl.get(
+            req.url,
+            headers=headers,
+            timeout=self.owner.timeout,
+            user_agent=self.owner.user_agent,
+            on_head=self._head,
+            on_chunk=self._chunk,
+        )
+        start = self.outcome.start
+        if start is None or self.outcome.result is not None or self.outcome.restart:
+            return  # answered without a body to keep: a restart, or the file was already complete
+        assert self._out is not None
+        self._out.close()
+        self._out = None
+        size, total = self._size, self._total
         if total is not None and size != total:
             raise DownloadError(f"the server sent {size} bytes but announced {total} for {self.shown}", True)
         if total is None and req.expected_size and size < req.expected_size:
@@ -276,82 +235,87 @@ class _Attempt:
                 f"the server sent {size} bytes but the feed announced {req.expected_size} for {self.shown}",
                 True,
             )
+        meta = {**self._meta, "url": final_url}
         self._finish(size, meta, resumed_from=start, restarted=offset > 0 and start == 0, fsync=True)
 
-    def _check_status(self, response: httpx.Response) -> None:
-        status = response.status_code
+    def _head(self, head: curl.Head) -> None:
+        """Look at the final response before its body: refuse it, or open the file where the body goes."""
+        self._check_status(head)
+        start, total = self._start_and_total(head)
+        if start is None:
+            return
+        self.outcome.start = start
+        self._meta = {
+            "key": self.req.key,
+            "url": self.req.url,
+            "etag": head.headers.get("etag", ""),
+            "last_modified": head.headers.get("last-modified", ""),
+            "content_type": head.headers.get("content-type", ""),
+            "total": total,
+            "resumable": "content-encoding" not in head.headers,
+        }
+        meta_path(self.req.dest).write_text(json.dumps(self._meta))
+        out = open(self.req.dest, "ab", buffering=0)  # noqa: SIM115 - closed by run() whatever happens
+        self._out = out
+        out.truncate(start)
+        self._size, self._total = start, total
+        self._next_tick = time.monotonic() + PROGRESS_EVERY
+
+    def _chunk(self, chunk: bytes) -> None:
+        if self._out is None:
+            return  # the body of an answer _head dealt with (a 416 page)
+        self._out.write(chunk)
+        self._size += len(chunk)
+        self.outcome.received += len(chunk)
+        if self.cancel.is_set():
+            raise _Cancelled
+        now = time.monotonic()
+        if now >= self._next_tick:
+            self._next_tick = now + PROGRESS_EVERY
+            self.notify(self._size, self._total)
+
+    def _check_status(self, head: curl.Head) -> None:
+        status = head.status
         if status == 416 or status in (200, 206):
             return
         if status >= 400:
-            reason = f"HTTP {status} {response.reason_phrase} from {self.host}"
-            retry_after = _retry_after(response.headers.get("retry-after", ""))
+            reason = f"HTTP {status} {head.reason} from {self.host}"
+            retry_after = _retry_after(head.headers.get("retry-after", ""))
             raise DownloadError(
                 reason, retryable=status in RETRY_STATUSES or status >= 500, retry_after=retry_after
             )
-        raise DownloadError(f"unexpected HTTP {status} {response.reason_phrase} from {self.host}", False)
+        raise DownloadError(f"unexpected HTTP {status} {head.reason} from {self.host}", False)
 
-    def _start_and_total(
-        self, response: httpx.Response, offset: int, allow_restart: bool
-    ) -> tuple[int | None, int | None]:
+    def _start_and_total(self, head: curl.Head) -> tuple[int | None, int | None]:
         """Return where this body starts in the file and the file's total size (None, None: handled)."""
-        dest = self.req.dest
-        if response.status_code == 416:
-            _first, total = _content_range(response.headers.get("content-range", ""))
+        dest, offset = self.req.dest, self._offset
+        if head.status == 416:
+            _first, total = _content_range(head.headers.get("content-range", ""))
             if offset and total == offset:
                 meta = {**_load_meta(dest), "total": total}
                 self._finish(offset, meta, resumed_from=offset, restarted=False, fsync=False)
                 return None, None
-            self._restart(allow_restart, f"{self.host} refused the range bytes={offset}-")
+            self._restart(f"{self.host} refused the range bytes={offset}-")
             return None, None
-        length = response.headers.get("content-length", "")
-        encoded = response.headers.get("content-encoding", "identity").lower() != "identity"
+        length = head.headers.get("content-length", "")
+        encoded = head.headers.get("content-encoding", "identity").lower() != "identity"
         body_length = int(length) if length.isdigit() and not encoded else None
-        if response.status_code == 200:
+        if head.status == 200:
             return 0, body_length  # a 200 to a Range request is the whole file again: start over with it
-        first, total = _content_range(response.headers.get("content-range", ""))
+        first, total = _content_range(head.headers.get("content-range", ""))
         if first == 0 or (first == offset and offset):
             return first, total
         if not offset:
             raise DownloadError(f"{self.host} answered a plain request with a partial response", False)
-        self._restart(allow_restart, f"{self.host} sent a range starting at {first} instead of {offset}")
+        self._restart(f"{self.host} sent a range starting at {first} instead of {offset}")
         return None, None
 
-    def _restart(self, allow_restart: bool, reason: str) -> None:
-        if not allow_restart:
+    def _restart(self, reason: str) -> None:
+        if not self._allow_restart:
             raise DownloadError(reason, retryable=False)
         self.req.dest.unlink(missing_ok=True)
         self.outcome.restart = True
-
-    def _write_body(self, response: httpx.Response, start: int, total: int | None) -> int:
-        chunks: Iterator[bytes]
-        if "content-encoding" in response.headers:
-            chunks = response.iter_bytes(self.owner.chunk_size)
-        else:
-            chunks = response.iter_raw()
-        size = start
-        next_tick = time.monotonic() + PROGRESS_EVERY
-        with open(self.req.dest, "ab", buffering=0) as out:
-            out.truncate(start)
-            try:
-                for chunk in chunks:
-                    out.write(chunk)
-                    size += len(chunk)
-                    self.outcome.received += len(chunk)
-                    if self.cancel.is_set():
-                        raise _Cancelled
-                    now = time.monotonic()
-                    if now >= next_tick:
-                        next_tick = now + PROGRESS_EVERY
-                        self.notify(size, total)
-            except (httpx.RemoteProtocolError, httpx.ReadError) as exc:
-                if total is None:
-                    raise DownloadError(
-                        f"the connection to {self.host} dropped after {size} bytes", True
-                    ) from exc
-                raise DownloadError(
-                    f"the server sent {size} bytes but announced {total} for {self.shown}", True
-                ) from exc
-        return size
+        raise _Restart  # no need to read a body we will not keep
 
     def _finish(
         self, size: int, meta: dict[str, Any], *, resumed_from: int, restarted: bool, fsync: bool
@@ -384,17 +348,9 @@ class Downloader:
         backoff: float = 1.0,
         timeout: float = 30.0,
         user_agent: str = DEFAULT_USER_AGENT,
-        chunk_size: int = 1 << 20,
     ) -> None:
-        self.retries, self.backoff, self.timeout, self.chunk_size = retries, backoff, timeout, chunk_size
-        self.per_host = per_host
-        self.client = httpx.Client(
-            transport=_Transport(concurrency),
-            follow_redirects=True,
-            max_redirects=10,
-            timeout=timeout,
-            headers={"User-Agent": user_agent},
-        )
+        self.retries, self.backoff, self.timeout = retries, backoff, timeout
+        self.per_host, self.user_agent = per_host, user_agent
         self._slots = asyncio.Semaphore(concurrency)
         self._hosts: dict[str, asyncio.Semaphore] = {}
         self._threads = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="antenna-download")
@@ -408,9 +364,8 @@ class Downloader:
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Close connections and stop the worker threads."""
+        """Stop the worker threads (each transfer closes its own connection)."""
         await asyncio.to_thread(self._threads.shutdown, wait=True)
-        self.client.close()
 
     async def fetch(self, req: DownloadRequest, progress: Progress | None = None) -> DownloadResult:
         """Download req.url into req.dest (resuming what is there); raise DownloadError when it cannot."""
