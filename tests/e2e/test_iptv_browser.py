@@ -10,11 +10,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.conftest import service_missing
 from tests.e2e.test_browser import (
     ARTIFACTS,
-    CHROMIUM,
-    CHROMIUM_ARGS,
     SSE_OPEN,
     log_in,
     open_from_nav,
@@ -28,23 +25,6 @@ if TYPE_CHECKING:
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 JOB_TIMEOUT_MS = 40_000
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    """Launch Debian's headless chromium once for the module."""
-    if not CHROMIUM.exists():
-        service_missing("chromium not installed (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 @pytest.fixture

@@ -11,8 +11,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.conftest import service_missing
-from tests.e2e.test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, log_in, open_from_nav, screenshot
+from tests.e2e.test_browser import ARTIFACTS, log_in, open_from_nav, screenshot
 from tests.plexsim import PlexSim
 from tests.support import ServerProcess, start_server
 
@@ -29,23 +28,6 @@ PLEX_SSE_OPEN = """
 }
 """
 DURATION_MS = 1_800_000
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    """Launch Debian's headless chromium once for the module."""
-    if not CHROMIUM.exists():
-        service_missing("chromium not installed (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 @pytest.fixture

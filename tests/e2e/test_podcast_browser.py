@@ -12,8 +12,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.conftest import service_missing
-from tests.e2e.test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, SSE_OPEN, log_in, open_from_nav
+from tests.e2e.test_browser import ARTIFACTS, SSE_OPEN, log_in, open_from_nav
 from tests.integration.test_podcasts import items, rss
 from tests.mediaserver import MediaServer
 from tests.support import ServerProcess, start_server
@@ -46,23 +45,6 @@ WATCH_BARS = """
   }).observe(list, {subtree: true, childList: true, attributes: true});
 }
 """
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    """Launch Debian's headless chromium once for the module."""
-    if not CHROMIUM.exists():
-        service_missing("chromium not installed (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 @pytest.fixture
