@@ -29,6 +29,8 @@ from antenna.redact import redact
 Progress = Callable[[int, int | None], None]
 DEFAULT_USER_AGENT = f"Antenna/{__version__}"
 PROGRESS_EVERY = 0.25  # seconds: at most ~4 progress calls a second
+WRITE_BATCH = 256 * 1024  # bytes gathered per writev(): libcurl hands over 16 KiB at a time; 256 KiB
+# measured best (1 MiB and 4 MiB no longer fit the CPU cache and were slower, one write per chunk slowest)
 RETRY_AFTER_CAP = 60.0  # seconds: a server may ask us to wait, but not for an hour inside one job
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 _DISK_FULL = frozenset({errno.ENOSPC, errno.EDQUOT})
@@ -161,6 +163,8 @@ class _Attempt:
         self._allow_restart = True
         self._meta: dict[str, Any] = {}
         self._out: IO[bytes] | None = None
+        self._pending: list[bytes] = []
+        self._pending_size = 0
         self._size = 0
         self._total: int | None = None
         self._next_tick = 0.0
@@ -179,8 +183,9 @@ class _Attempt:
                 raise DownloadError(f"disk full while writing {self.req.dest}", retryable=False) from None
             raise DownloadError(f"could not write {self.req.dest}: {exc.strerror or exc}", False) from None
         finally:
-            if self._out is not None:
-                self._out.close()
+            if self._out is not None:  # a failed attempt: keep what arrived, the next one resumes after it
+                with contextlib.suppress(OSError):
+                    self._close()
         return self.outcome
 
     def _failed(self, exc: curl.TransferError) -> DownloadError:
@@ -224,9 +229,7 @@ class _Attempt:
         start = self.outcome.start
         if start is None or self.outcome.result is not None or self.outcome.restart:
             return  # answered without a body to keep: a restart, or the file was already complete
-        assert self._out is not None
-        self._out.close()
-        self._out = None
+        self._close()
         size, total = self._size, self._total
         if total is not None and size != total:
             raise DownloadError(f"the server sent {size} bytes but announced {total} for {self.shown}", True)
@@ -264,7 +267,12 @@ class _Attempt:
     def _chunk(self, chunk: bytes) -> None:
         if self._out is None:
             return  # the body of an answer _head dealt with (a 416 page)
-        self._out.write(chunk)
+        # One writev() per WRITE_BATCH instead of a write() per 16 KiB: each system call gives the GIL away
+        # and takes it back, which the other transfer threads then wait for.
+        self._pending.append(chunk)
+        self._pending_size += len(chunk)
+        if self._pending_size >= WRITE_BATCH:
+            self._flush()
         self._size += len(chunk)
         self.outcome.received += len(chunk)
         if self.cancel.is_set():
@@ -273,6 +281,26 @@ class _Attempt:
         if now >= self._next_tick:
             self._next_tick = now + PROGRESS_EVERY
             self.notify(self._size, self._total)
+
+    def _flush(self) -> None:
+        assert self._out is not None
+        pending, self._pending, self._pending_size = self._pending, [], 0
+        if pending:
+            written = os.writev(self._out.fileno(), pending)
+            total = sum(len(b) for b in pending)
+            if written < total:  # a short write (rare on files): write the rest plainly
+                self._out.write(b"".join(pending)[written:])
+
+    def _close(self) -> None:
+        """Write what is pending and close the file."""
+        out = self._out
+        if out is None:
+            return
+        try:
+            self._flush()
+        finally:
+            self._out = None
+            out.close()
 
     def _check_status(self, head: curl.Head) -> None:
         status = head.status
