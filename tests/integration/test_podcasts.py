@@ -10,17 +10,20 @@ import subprocess
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from xml.sax.saxutils import escape
 
 import pytest
 from PIL import Image
 
+from antenna.clients.feed_http import FeedHttp
 from antenna.container import Container
 from antenna.errors import Conflict, UserError
 from antenna.podcasts.models import EpisodeState
 from tests.conftest import service_missing
 from tests.mediaserver import MediaServer
+from tests.support import self_signed_https
 
 Item = tuple[str, str, datetime, str]  # guid, title, published, media file name
 
@@ -109,6 +112,40 @@ def test_not_a_feed_is_one_clear_message(
         container.podcasts.subscribe(server.url(name))
     with pytest.raises(UserError, match="404"):
         container.podcasts.subscribe(server.url("status/404"))
+    assert container.podcasts.podcasts() == []
+
+
+class _FeedOverTls(BaseHTTPRequestHandler):
+    """Answer with a feed; the client refuses the self-signed certificate before it gets here."""
+
+    def do_GET(self) -> None:
+        body = b"<rss version='2.0'><channel><title>Never read</title></channel></rss>"
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        """Keep the test output quiet."""
+
+
+def test_tls_errors_and_timeouts_at_preview_are_one_line_and_store_nothing(
+    container: Container, server: MediaServer, tmp_path: Path
+) -> None:
+    with self_signed_https(tmp_path, _FeedOverTls) as url, pytest.raises(UserError) as tls:
+        container.podcasts.preview(f"{url}/feed.rss")
+    assert "certificate" in tls.value.message.lower()
+    assert "\n" not in tls.value.message
+    server.add_file("slow.rss", rss(server, items(1)))
+    subscriptions = container.podcasts.subscriptions
+    default_http, subscriptions.http = subscriptions.http, FeedHttp(timeout=0.5)
+    try:
+        with pytest.raises(UserError) as slow:
+            container.podcasts.subscribe(server.url("slow-headers/3/slow.rss"))
+    finally:
+        subscriptions.http.close()
+        subscriptions.http = default_http
+    assert slow.value.message.endswith("did not answer within 0.5 s.")
     assert container.podcasts.podcasts() == []
 
 
