@@ -335,3 +335,24 @@ def test_submit_and_cancel_from_worker_threads(container: Container) -> None:
         return await asyncio.to_thread(container.runner.cancel, job_id)
 
     assert _cancel_scenario(container, submit, cancel) is JobStatus.CANCELLED
+
+
+def test_cancels_from_threads_never_lose_the_final_state(container: Container) -> None:
+    """A body that stops on the flag must not then have its final write cancelled by the same cancel."""
+
+    async def scenario() -> list[JobStatus]:
+        container.runner.register(_kind("slow", _endless))
+        await container.runner.start()
+        statuses = []
+        try:
+            for _ in range(30):
+                job_id = (await asyncio.to_thread(container.runner.submit, "slow")).id
+                await _wait_for(lambda i=job_id: _status(container, i) is JobStatus.RUNNING)
+                await asyncio.to_thread(container.runner.cancel, job_id)
+                await _wait_for(lambda i=job_id: _status(container, i).finished, timeout=10)
+                statuses.append(_status(container, job_id))
+        finally:
+            await container.runner.stop()
+        return statuses
+
+    assert asyncio.run(scenario()) == [JobStatus.CANCELLED] * 30

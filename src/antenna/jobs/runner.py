@@ -100,7 +100,7 @@ class JobRunner:
         flagged = self._repo.request_cancel(job_id) or job
         if running is not None:
             running.context.request_cancel()
-            self._call_in_loop(running.task.cancel)
+            self._call_in_loop(lambda: self._cancel_task(job_id))
         log.info("cancel requested for job %s #%d", job.kind, job_id)
         return flagged
 
@@ -181,6 +181,13 @@ class JobRunner:
         return final
 
     # -- internals ---------------------------------------------------------------------------------
+    def _cancel_task(self, job_id: int) -> None:
+        # Runs in the loop, maybe after the body already ended on the flag: a task that has left
+        # self._running is writing its final state, and cancelling it then could drop that write.
+        running = self._running.get(job_id)
+        if running is not None:
+            running.task.cancel()
+
     def _call_in_loop(self, callback: Callable[[], object]) -> None:
         # submit() and cancel() are also called from worker threads (sync web routes); asyncio objects may
         # only be touched from their own loop, so hop over to it when we are elsewhere.
