@@ -7,20 +7,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
 
+from tests.e2e.conftest import ARTIFACTS
 from tests.support import ServerProcess, fill_sqlite, run_cli, start_server
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Page
+    from playwright.sync_api import Page
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 # About 6,000 pages copied 100 at a time with a 40 ms pause: a backup of roughly 3-5 s, so the
 # progress bar visibly passes through intermediate values before it reaches 100%.
 FILLER_MB = 24
@@ -76,24 +75,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
         yield process
     finally:
         process.stop()
-
-
-@pytest.fixture
-def page(browser: Browser, server: ServerProcess) -> Iterator[Page]:
-    """Open a fresh browser context (no cookies, light theme) and fail on uncaught script errors."""
-    ARTIFACTS.mkdir(exist_ok=True)
-    context = browser.new_context(
-        base_url=server.url, viewport={"width": 1280, "height": 900}, color_scheme="light"
-    )
-    context.set_default_timeout(10_000)
-    tab = context.new_page()
-    script_errors: list[str] = []
-    tab.on("pageerror", lambda exc: script_errors.append(str(exc)))
-    try:
-        yield tab
-    finally:
-        context.close()
-    assert not script_errors, f"uncaught script errors: {script_errors}"
 
 
 def screenshot(page: Page, name: str) -> None:

@@ -11,12 +11,12 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.e2e.test_browser import ARTIFACTS, log_in, open_from_nav, screenshot
+from tests.e2e.test_browser import log_in, open_from_nav, screenshot
 from tests.plexsim import PlexSim
 from tests.support import ServerProcess, start_server
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Page
+    from playwright.sync_api import Page
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -39,24 +39,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
         yield process
     finally:
         process.stop()
-
-
-@pytest.fixture
-def page(browser: Browser, server: ServerProcess) -> Iterator[Page]:
-    """Open a fresh browser context (light theme) and fail on uncaught script errors."""
-    ARTIFACTS.mkdir(exist_ok=True)
-    context = browser.new_context(
-        base_url=server.url, viewport={"width": 1280, "height": 900}, color_scheme="light"
-    )
-    context.set_default_timeout(15_000)
-    tab = context.new_page()
-    script_errors: list[str] = []
-    tab.on("pageerror", lambda exc: script_errors.append(str(exc)))
-    try:
-        yield tab
-    finally:
-        context.close()
-    assert not script_errors, f"uncaught script errors: {script_errors}"
 
 
 def test_session_plays_pauses_and_stops_live(page: Page, server: ServerProcess, plexsim: PlexSim) -> None:

@@ -18,7 +18,7 @@ from tests.mediaserver import MediaServer
 from tests.support import ServerProcess, start_server
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Page
+    from playwright.sync_api import Page
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 MEDIA_BYTES = 3_000_000
@@ -68,23 +68,6 @@ def feeds(media_server: MediaServer) -> MediaServer:
     )
     media_server.add_file("other.rss", rss(media_server, items(3, media="small.mp3"), title="Quick Show"))
     return media_server
-
-
-@pytest.fixture
-def page(browser: Browser, server: ServerProcess) -> Iterator[Page]:
-    """Open a fresh browser context (light theme) and fail on uncaught script errors."""
-    context = browser.new_context(
-        base_url=server.url, viewport={"width": 1280, "height": 900}, color_scheme="light"
-    )
-    context.set_default_timeout(15_000)
-    tab = context.new_page()
-    script_errors: list[str] = []
-    tab.on("pageerror", lambda exc: script_errors.append(str(exc)))
-    try:
-        yield tab
-    finally:
-        context.close()
-    assert not script_errors, f"uncaught script errors: {script_errors}"
 
 
 def _shot(page: Page, shots: Path, name: str) -> None:
