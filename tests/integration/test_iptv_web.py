@@ -13,8 +13,7 @@ from antenna.container import Container
 from antenna.web.app import create_app
 from antenna.web.auth import AuthService
 from tests.integration.test_iptv import Provider
-
-PASSWORD = "correct horse"
+from tests.webclient import PASSWORD, htmx_headers
 
 
 @pytest.fixture
@@ -31,20 +30,10 @@ def web_provider() -> Iterator[Provider]:
         yield running
 
 
-def _csrf(text: str) -> str:
-    match = re.search(r'name="csrf_token" value="([^"]+)"', text) or re.search(
-        r'"X-CSRF-Token": "([^"]+)"', text
-    )
-    assert match
-    return match.group(1)
-
-
 @pytest.fixture
 def hx(client: TestClient) -> dict[str, str]:
     """Log in and return the headers an HTMX request from the page sends."""
-    token = _csrf(client.get("/login").text)
-    assert client.post("/login", data={"password": PASSWORD, "csrf_token": token}).status_code == 303
-    return {"X-CSRF-Token": _csrf(client.get("/iptv").text), "HX-Request": "true"}
+    return htmx_headers(client, "/iptv")
 
 
 def _errors(text: str) -> dict[str, str]:

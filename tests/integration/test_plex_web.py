@@ -14,8 +14,7 @@ from antenna.container import Container
 from antenna.web.app import create_app
 from antenna.web.auth import AuthService
 from tests.plexsim import PlexSim
-
-PASSWORD = "correct horse"
+from tests.webclient import PASSWORD, htmx_headers
 
 
 @pytest.fixture
@@ -25,20 +24,10 @@ def client(container: Container) -> Iterator[TestClient]:
         yield test_client
 
 
-def _csrf(text: str) -> str:
-    match = re.search(r'name="csrf_token" value="([^"]+)"', text) or re.search(
-        r'"X-CSRF-Token": "([^"]+)"', text
-    )
-    assert match
-    return match.group(1)
-
-
 @pytest.fixture
 def hx(client: TestClient) -> dict[str, str]:
     """Log in and return the headers an HTMX request from the page sends."""
-    token = _csrf(client.get("/login").text)
-    assert client.post("/login", data={"password": PASSWORD, "csrf_token": token}).status_code == 303
-    return {"X-CSRF-Token": _csrf(client.get("/plex").text), "HX-Request": "true"}
+    return htmx_headers(client, "/plex")
 
 
 def _errors(text: str) -> list[str]:

@@ -18,8 +18,8 @@ from antenna.web.auth import AuthService
 from antenna.web.podcast_download_views import Board
 from tests.integration.test_podcasts import items, rss
 from tests.mediaserver import MediaServer
+from tests.webclient import PASSWORD, htmx_headers
 
-PASSWORD = "correct horse"
 FIRST_FILE = "Season 2024/Test Show - S2024E030301 - Episode 2.mp3"
 OPML = b"""<?xml version="1.0"?><opml version="2.0"><head><title>x</title></head><body>
 <outline text="Other Show" type="rss" xmlUrl="{other}"/>
@@ -47,20 +47,10 @@ def feeds(media_server: MediaServer) -> MediaServer:
     return media_server
 
 
-def _csrf(text: str) -> str:
-    match = re.search(r'name="csrf_token" value="([^"]+)"', text) or re.search(
-        r'"X-CSRF-Token": "([^"]+)"', text
-    )
-    assert match
-    return match.group(1)
-
-
 @pytest.fixture
 def hx(client: TestClient) -> dict[str, str]:
     """Log in and return the headers an HTMX request from the page sends."""
-    token = _csrf(client.get("/login").text)
-    assert client.post("/login", data={"password": PASSWORD, "csrf_token": token}).status_code == 303
-    return {"X-CSRF-Token": _csrf(client.get("/podcasts").text), "HX-Request": "true"}
+    return htmx_headers(client, "/podcasts")
 
 
 @pytest.fixture

@@ -12,8 +12,7 @@ from fastapi.testclient import TestClient
 from antenna.container import Container
 from antenna.web.app import create_app
 from antenna.web.auth import AuthService
-
-PASSWORD = "correct horse"
+from tests.webclient import PASSWORD, csrf_of
 
 
 @pytest.fixture
@@ -23,20 +22,12 @@ def client(container: Container) -> Iterator[TestClient]:
         yield test_client
 
 
-def _csrf(html: str) -> str:
-    match = re.search(r'name="csrf_token" value="([^"]+)"', html) or re.search(
-        r'"X-CSRF-Token": "([^"]+)"', html
-    )
-    assert match
-    return match.group(1)
-
-
 def _login(client: TestClient) -> str:
-    token = _csrf(client.get("/login").text)
+    token = csrf_of(client.get("/login").text)
     response = client.post("/login", data={"password": PASSWORD, "csrf_token": token, "next": "/jobs"})
     assert response.status_code == 303
     assert response.headers["location"] == "/jobs"
-    return _csrf(client.get("/").text)
+    return csrf_of(client.get("/").text)
 
 
 def _api_key(container: Container) -> str:
@@ -52,7 +43,7 @@ def test_pages_need_login(client: TestClient) -> None:
 
 
 def test_wrong_password_is_refused(client: TestClient) -> None:
-    token = _csrf(client.get("/login").text)
+    token = csrf_of(client.get("/login").text)
     response = client.post("/login", data={"password": "nope", "csrf_token": token})
     assert response.status_code == 401
     assert "Wrong password" in response.text
@@ -76,7 +67,7 @@ def test_form_without_csrf_token_is_forbidden(client: TestClient, container: Con
 
 
 def test_open_redirect_after_login_is_refused(client: TestClient) -> None:
-    token = _csrf(client.get("/login").text)
+    token = csrf_of(client.get("/login").text)
     response = client.post(
         "/login", data={"password": PASSWORD, "csrf_token": token, "next": "//evil.example/"}
     )
