@@ -16,8 +16,9 @@ from antenna.errors import NotFound, UserError
 from antenna.iptv.models import Override
 from antenna.iptv.plan import valid_number
 from antenna.web.deps import ContainerDep, require_login
-from antenna.web.iptv_views import flash, fragment, refresh_context
-from antenna.web.templating import templates
+from antenna.web.iptv_views import refresh_context
+from antenna.web.paging import page_of
+from antenna.web.templating import flash, fragment, templates
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(require_login)])
 PAGE_SIZE = 100
@@ -107,10 +108,9 @@ def table_context(
     ]
     sort = sort if sort in SORTS else "number"
     shown.sort(key=_sort_key(sort))
-    pages = max(1, (len(shown) + PAGE_SIZE - 1) // PAGE_SIZE)
-    page = min(max(1, page), pages)
+    channels, page, pages = page_of(shown, page, PAGE_SIZE)
     return {
-        "channels": shown[(page - 1) * PAGE_SIZE : page * PAGE_SIZE],
+        "channels": channels,
         "total": len(shown),
         "all_count": len(every),
         "disabled_count": sum(1 for c in every if not c["enabled"]),
@@ -270,13 +270,9 @@ def coverage_context(container: Container, q: str = "", page: int = 1) -> dict[s
     needle = q.strip().casefold()
     if needle:
         rows = [c for c in rows if needle in str(c["name"]).casefold() or needle in str(c["number"])]
-    pages = max(1, (len(rows) + PAGE_SIZE - 1) // PAGE_SIZE)
-    page = min(max(1, page), pages)
+    shown, page, pages = page_of(rows, page, PAGE_SIZE)
     return {
-        "coverage": [
-            {**c, "percent": min(100, round(100 * c["guide_hours"] / window))}
-            for c in rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
-        ],
+        "coverage": [{**c, "percent": min(100, round(100 * c["guide_hours"] / window))} for c in shown],
         "total": len(rows),
         "page": page,
         "pages": pages,

@@ -15,7 +15,7 @@ from antenna.iptv.models import JOB_KIND
 from antenna.iptv.service import SourceView
 from antenna.jobs.runner import job_payload
 from antenna.web.deps import ContainerDep, require_login
-from antenna.web.templating import templates
+from antenna.web.templating import flash, fragment, is_hx, templates
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(require_login)])
 
@@ -55,25 +55,6 @@ ERROR_FIELDS: Mapping[str, tuple[str, ...]] = {
     "role": ("sourcerole",),
     "name": ("name",),
 }
-
-
-def is_hx(request: Request) -> bool:
-    """Return True for a request made by HTMX (it wants a fragment, not a page)."""
-    return bool(request.headers.get("hx-request"))
-
-
-def flash(kind: str, message: str) -> str:
-    """Return a flash message as an out-of-band swap into #flash."""
-    html = templates.get_template("partials/flash.html").render(kind=kind, message=message)
-    return f'<div id="flash" hx-swap-oob="innerHTML">{html}</div>'
-
-
-def fragment(
-    request: Request, name: str, context: dict[str, Any], *, note: str = "", trigger: str = ""
-) -> HTMLResponse:
-    """Return a rendered partial, with an out-of-band flash note and an HX-Trigger event when given."""
-    body = bytes(templates.TemplateResponse(request, name, context).body)
-    return HTMLResponse(body + note.encode(), headers={"HX-Trigger": trigger} if trigger else None)
 
 
 def _fix(kind: str) -> str:

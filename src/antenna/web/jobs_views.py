@@ -11,6 +11,7 @@ from antenna.errors import Conflict, NotFound
 from antenna.jobs.models import JobStatus
 from antenna.jobs.runner import job_payload
 from antenna.web.deps import ContainerDep, require_login
+from antenna.web.paging import clamp_page
 from antenna.web.templating import templates
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(require_login)])
@@ -25,8 +26,7 @@ def _table_context(
 ) -> dict[str, object]:
     statuses = [JobStatus(status)] if status in {s.value for s in JobStatus} else []
     total = container.jobs.count(status=statuses, search=q)
-    pages = max(1, (total + PAGE_SIZE - 1) // PAGE_SIZE)
-    page = min(max(1, page), pages)
+    page, pages = clamp_page(page, total, PAGE_SIZE)
     sort = sort if sort in SORTS else "newest"
     jobs = container.jobs.search(
         limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE, status=statuses, search=q, order=sort

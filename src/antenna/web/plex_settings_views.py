@@ -15,14 +15,10 @@ from antenna.plex.models import MqttConfig, PathMap
 from antenna.plex.plan import parse_path_map
 from antenna.web.deps import ContainerDep, require_login
 from antenna.web.plex_views import page_context
-from antenna.web.templating import templates
+from antenna.web.templating import is_hx, templates
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(require_login)])
 ANCHOR = "/plex#plex-settings"
-
-
-def _is_hx(request: Request) -> bool:
-    return bool(request.headers.get("hx-request"))
 
 
 def _field(message: str, fields: Mapping[str, tuple[str, ...]], default: str) -> str:
@@ -43,7 +39,7 @@ async def _answer(
 ) -> Response:
     """Re-render a settings partial (HTMX), or redirect / re-render the whole page (no JS)."""
     await container.plex_hub.reload()
-    if _is_hx(request):
+    if is_hx(request):
         context = await asyncio.to_thread(page_context, container, errors=errors, form=form)
         return templates.TemplateResponse(request, partial, {**context, "saved": not errors})
     if not errors:
@@ -195,6 +191,6 @@ async def save_mqtt(
     answer = await _answer(
         request, container, "partials/plex_mqtt.html", errors, {"mqtt": form} if form else {}
     )
-    if _is_hx(request) and not errors:
+    if is_hx(request) and not errors:
         answer.headers["HX-Trigger"] = "plex-mqtt-saved"
     return answer

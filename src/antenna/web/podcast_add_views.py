@@ -14,9 +14,8 @@ from antenna.errors import UserError
 from antenna.podcasts.service import Subscribed
 from antenna.podcasts.subscriptions import Preview
 from antenna.web.deps import ContainerDep, require_login
-from antenna.web.iptv_views import is_hx
 from antenna.web.podcast_forms import OPTION_FIELDS, form_values, read_options
-from antenna.web.templating import templates
+from antenna.web.templating import is_hx, templates
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(require_login)])
 PREVIEW_ROWS = 50  # episodes listed in the preview table; the count covers the whole feed

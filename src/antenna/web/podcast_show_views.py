@@ -13,7 +13,7 @@ from antenna.errors import UserError
 from antenna.jobs.runner import job_payload
 from antenna.podcasts.models import CHECK_JOB, DOWNLOAD_JOB, EpisodeState
 from antenna.web.deps import ContainerDep, require_login
-from antenna.web.iptv_views import flash, fragment
+from antenna.web.paging import page_of
 from antenna.web.podcast_forms import (
     OPTION_FIELDS,
     STATE_LABELS,
@@ -23,7 +23,7 @@ from antenna.web.podcast_forms import (
     form_values,
     read_options,
 )
-from antenna.web.templating import templates
+from antenna.web.templating import flash, fragment, templates
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(require_login)])
 PAGE_SIZE = 100
@@ -80,14 +80,10 @@ def episodes_context(
         if _wanted(e.state, show)
         and (not needle or needle in e.title.casefold() or needle in e.relpath.casefold())
     ]
-    pages = max(1, (len(shown) + PAGE_SIZE - 1) // PAGE_SIZE)
-    page = min(max(1, page), pages)
+    rows, page, pages = page_of(shown, page, PAGE_SIZE)
     return {
         "podcast_id": podcast_id,
-        "episodes": [
-            {"e": e, "label": STATE_LABELS[e.state], "reason": episode_reason(e)}
-            for e in shown[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
-        ],
+        "episodes": [{"e": e, "label": STATE_LABELS[e.state], "reason": episode_reason(e)} for e in rows],
         "total": len(shown),
         "all_count": len(every),
         "show": show,

@@ -16,9 +16,9 @@ from antenna.podcasts import library
 from antenna.podcasts.models import CHECK_JOB, FeedStatus
 from antenna.podcasts.service import PodcastSummary
 from antenna.web.deps import ContainerDep, require_login
-from antenna.web.iptv_views import flash, fragment, is_hx
+from antenna.web.paging import page_of
 from antenna.web.podcast_forms import OPTION_FIELDS, describe, feed_advice, read_options
-from antenna.web.templating import templates
+from antenna.web.templating import flash, fragment, is_hx, templates
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(require_login)])
 PAGE_SIZE = 100
@@ -69,10 +69,9 @@ def table_context(container: Container, q: str = "", sort: str = "title", page: 
     ]
     sort = sort if sort in SORTS else "title"
     shown.sort(key=_sort_key(sort))
-    pages = max(1, (len(shown) + PAGE_SIZE - 1) // PAGE_SIZE)
-    page = min(max(1, page), pages)
+    rows, page, pages = page_of(shown, page, PAGE_SIZE)
     return {
-        "rows": shown[(page - 1) * PAGE_SIZE : page * PAGE_SIZE],
+        "rows": rows,
         "total": len(shown),
         "all_count": len(every),
         "failing_count": sum(1 for r in every if r["problem"]),

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import Request
+from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from antenna import __version__
@@ -40,3 +41,22 @@ def _size(value: int) -> str:
 templates.env.filters["when"] = _when
 templates.env.filters["size"] = _size
 templates.env.globals["version"] = __version__
+
+
+def is_hx(request: Request) -> bool:
+    """Return True for a request made by HTMX (it wants a fragment, not a page)."""
+    return bool(request.headers.get("hx-request"))
+
+
+def flash(kind: str, message: str) -> str:
+    """Return a flash message as an out-of-band swap into #flash."""
+    html = templates.get_template("partials/flash.html").render(kind=kind, message=message)
+    return f'<div id="flash" hx-swap-oob="innerHTML">{html}</div>'
+
+
+def fragment(
+    request: Request, name: str, context: dict[str, Any], *, note: str = "", trigger: str = ""
+) -> HTMLResponse:
+    """Return a rendered partial, with an out-of-band flash note and an HX-Trigger event when given."""
+    body = bytes(templates.TemplateResponse(request, name, context).body)
+    return HTMLResponse(body + note.encode(), headers={"HX-Trigger": trigger} if trigger else None)
