@@ -207,14 +207,17 @@ class Forwarder:
                     self._selector.register(inbound, selectors.EVENT_READ, outbound)
                     self._selector.register(outbound, selectors.EVENT_READ, inbound)
                     continue
+                if sock.fileno() < 0:
+                    continue  # closed earlier in this batch, with its other end
                 try:
                     data = sock.recv(65536)
+                    if data:
+                        key.data.sendall(data)
+                        continue
                 except OSError:
-                    data = b""
-                if data:
-                    key.data.sendall(data)
-                else:
-                    for end in (sock, key.data):
+                    pass
+                for end in (sock, key.data):
+                    if end.fileno() >= 0:
                         self._selector.unregister(end)
                         end.close()
 
