@@ -148,6 +148,31 @@ class XmltvWriter:
             self._flush()
         self.programmes += 1
 
+    def raw_block(self, block: bytes, count: int) -> None:
+        """Write count <programme>s serialised elsewhere, each already indented and ended by a newline."""
+        self._check_open()
+        self._programmes_started = True
+        if self._parts:
+            self._out.write("".join(self._parts).encode("utf-8"))
+            self._parts.clear()
+            self._size = 0
+        self._raw.append(block)
+        self._raw_size += len(block)
+        if self._raw_size >= _CHUNK:
+            self._flush()
+        self.programmes += count
+
+    def raw_outside(self, count: int) -> None:
+        """Flush everything buffered, for count <programme>s to be copied into the stream by the caller."""
+        self._check_open()
+        self._programmes_started = True
+        if self._parts:
+            self._out.write("".join(self._parts).encode("utf-8"))
+            self._parts.clear()
+            self._size = 0
+        self._flush()
+        self.programmes += count
+
     def _check_open(self) -> None:
         if not self._open:
             raise ValueError("use XmltvWriter as a context manager: `with XmltvWriter(out) as w:`")

@@ -5,7 +5,11 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import gc
+import io
 import json
+import os
+import shutil
+import stat
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -35,6 +39,7 @@ from antenna.formats.xmltv import (
     read_xmltv,
 )
 from antenna.iptv import plan
+from antenna.iptv.finisher import Finisher
 from antenna.iptv.guide_merge import GuideMerger
 from antenna.iptv.models import Channel, MergeReport, Override, SourceConfig, SourceReport
 from antenna.iptv.number_scan import Candidate, scan_numbers
@@ -345,18 +350,59 @@ def _write_guide(
                 for programme in merger.feed(source.config.id, _programmes(source, wanted, stats)):
                     writer.programme(programme)
             else:
-                # XMLTV is rewritten element by element and serialised by lxml: no Python value per field.
-                with opened(source.path) as stream:
+                # XMLTV elements are serialised by lxml and patched as bytes: no Python value per field.
+                with opened(source.path) as stream, Finisher(lang) as finisher:
                     elements = read_programme_elements(
                         stream, tz=source.tz or _utc(), channels=wanted, stats=stats
                     )
-                    for data in merger.feed_elements(source.config.id, elements):
-                        writer.raw_programme(data)
+                    for prepared in merger.feed_elements(source.config.id, elements):
+                        for block, count in finisher.add(prepared):
+                            writer.raw_block(block, count)
+                    for finished, count in finisher.flush():
+                        if isinstance(finished, bytes):
+                            writer.raw_block(finished, count)
+                        else:
+                            writer.raw_outside(count)
+                            tee.flush()
+                            _copy_file(finished, outs)
+                    merger.untitled += finisher.untitled
             warnings += stats.skipped + len(stats.warnings)
         for filler in merger.placeholders():
             writer.programme(filler)
     tee.flush()
     return merger, warnings
+
+
+def _copy_file(path: Path, outs: Sequence[BinaryIO]) -> None:
+    """Append a file to every out; into a plain file the kernel copies it (300 MB: ~0.1 s, not ~0.8 s)."""
+    with path.open("rb") as src:
+        size = os.fstat(src.fileno()).st_size
+        for out in outs:
+            src.seek(0)
+            if not _kernel_copy(src, out, size):
+                shutil.copyfileobj(src, out, 1 << 20)
+
+
+def _kernel_copy(src: BinaryIO, out: BinaryIO, size: int) -> bool:
+    """Copy src into out with copy_file_range; False (nothing copied) when out is not a plain file."""
+    if not isinstance(out, io.BufferedWriter | io.FileIO):
+        return False
+    copied = 0
+    try:
+        if not stat.S_ISREG(os.fstat(out.fileno()).st_mode):
+            return False
+        out.flush()
+        copied = 0
+        while copied < size:
+            sent = os.copy_file_range(src.fileno(), out.fileno(), size - copied, copied)
+            if sent == 0:
+                break
+            copied += sent
+    except OSError:
+        if copied:  # pragma: no cover - a failure half-way through is a failed write, not a fallback
+            raise
+        return False
+    return copied == size
 
 
 class _Tee:

@@ -44,7 +44,7 @@ class GuideMerger:
         self._coverage: dict[str, _Coverage] = {cid: _Coverage() for cid in self._names}
         self._source_order: list[int] = []
         self._epoch: dict[datetime, int] = {}
-        self._untitled = 0
+        self.untitled = 0  # accepted programmes dropped for want of a title (counted by the caller)
 
     def wanted(self, source_id: int) -> set[str]:
         """Return the guide channel ids worth reading from a source (the reader skips the rest cheaply)."""
@@ -61,17 +61,13 @@ class GuideMerger:
 
     def feed_elements(
         self, source_id: int, elements: Iterable[tuple[Any, str, datetime, datetime | None]]
-    ) -> Iterator[bytes]:
-        """Like feed, for XMLTV elements rewritten in place: yields serialised programmes."""
+    ) -> Iterator[tuple[bytes, bytes, str]]:
+        """Like feed, for XMLTV elements: yields each output programme prepared for plex_xml.finish."""
         later = self._begin(source_id)
+        prepare = plex_xml.prepare
         for el, channel, start, stop in elements:
-            targets = self._accept(source_id, channel, start, stop, later)
-            for channel_id in targets:
-                data = plex_xml.rewrite(el, channel_id, start, stop, lang=self._lang)
-                if data is None:
-                    self._untitled += 1
-                    break
-                yield data
+            for channel_id in self._accept(source_id, channel, start, stop, later):
+                yield prepare(el, channel_id, start, stop)
 
     def _begin(self, source_id: int) -> bool:
         later = bool(self._source_order)

@@ -1,37 +1,27 @@
-"""The Plex pass on a source's own <programme> element, rewritten in place and serialised by lxml.
+"""The Plex pass on a source's own <programme> element: serialised by lxml, then patched as bytes.
 
 Same rules as plan.plex_programme (our channel id, UTC times, `lang` everywhere, a category Plex knows first,
 a desc, an episode-num unless a movie, DTD order), but without building Python values for every field: on a
 370k-programme guide that was most of the merge's time (bench/iptv.py).
+
+Most programmes of a real guide already have their children in DTD order and need only a few additions:
+those are patched in lxml's serialisation (fast_patch.py: a few C-level regex scans, no Python object per
+child element). Anything unusual (children out of order, elements outside the DTD, attributes other than
+`lang`, markup where text is expected) takes the element path below, which handles every case.
 """
 
 from __future__ import annotations
 
 import functools
+import html
 from datetime import datetime
 from typing import Any
 
 from lxml import etree  # type: ignore[import-untyped,unused-ignore]
 
 from antenna.formats.xmltv import format_time
-from antenna.iptv import plan
-
-DTD_ORDER = (
-    "title", "sub-title", "desc", "credits", "date", "category", "keyword", "language", "orig-language",
-    "length", "icon", "url", "country", "episode-num", "video", "audio", "previously-shown", "premiere",
-    "last-chance", "new", "subtitles", "rating", "star-rating", "review", "image",
-)  # fmt: skip
-RANK = {tag: index for index, tag in enumerate(DTD_ORDER)}
-PROGRAMME_ATTRS = frozenset(
-    {"start", "stop", "pdc-start", "vps-start", "showview", "videoplus", "channel", "clumpidx"}
-)
-LANG_TAGS = frozenset({"title", "sub-title", "desc", "category", "keyword"})
-# Elements xmltv.dtd allows at most once in a programme: a second one is dropped.
-SINGLE = frozenset(
-    {"credits", "date", "language", "orig-language", "length", "video", "audio", "previously-shown",
-     "premiere", "last-chance", "new"}
-)  # fmt: skip
-EPISODE_SYSTEMS = frozenset({"xmltv_ns", "onscreen", "original-air-date"})
+from antenna.iptv import fast_patch, plan
+from antenna.iptv.programme_dtd import EPISODE_SYSTEMS, LANG_TAGS, PROGRAMME_ATTRS, RANK, SINGLE
 
 _time = functools.lru_cache(maxsize=1 << 15)(format_time)
 
@@ -57,19 +47,65 @@ def _sorted(el: Any) -> None:
     el[:] = sorted(el, key=lambda child: RANK.get(child.tag, len(RANK)))  # stable: same-rank order is kept
 
 
-def rewrite(
-    el: Any, channel_id: str, start: datetime, stop: datetime | None, *, lang: str = "en"
-) -> bytes | None:
-    """Rewrite a programme element for Plex and return it serialised; None when it has no title."""
+_PLAIN_ATTRS = frozenset({"start", "stop", "channel"})
+
+
+def prepare(el: Any, channel_id: str, start: datetime, stop: datetime | None) -> tuple[bytes, bytes, str]:
+    """Serialise a programme element for finish: (its XML, a start tag to put in place of its own, its start).
+
+    The start tag carries our channel id and the UTC times; it is b"" when the element's attributes were
+    rewritten in place instead (attributes other than start/stop/channel). Setting three attributes through
+    lxml costs more than formatting the tag, and finish may run in another process.
+    """
     names = el.keys()
-    if not PROGRAMME_ATTRS.issuperset(names):
+    if not _PLAIN_ATTRS.issuperset(names):
         for name in names:
             if name not in PROGRAMME_ATTRS:
                 del el.attrib[name]  # e.g. IPTV Simple's catchup-id: not in the DTD
-    el.set("start", _time(start))
-    if stop is not None:
-        el.set("stop", _time(stop))
-    el.set("channel", channel_id)
+        el.set("start", _time(start))
+        if stop is not None:
+            el.set("stop", _time(stop))
+        el.set("channel", channel_id)
+        return etree.tostring(el, encoding="utf-8", with_tail=False), b"", _aired(start)
+    head = _head(_time(start), _time(stop) if stop is not None else "", channel_id)
+    return etree.tostring(el, encoding="utf-8", with_tail=False), head, _aired(start)
+
+
+def _head(start: str, stop: str, channel_id: str) -> bytes:
+    channel = html.escape(channel_id, quote=True)
+    if stop:
+        return f'<programme start="{start}" stop="{stop}" channel="{channel}">'.encode()
+    return f'<programme start="{start}" channel="{channel}">'.encode()
+
+
+_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True, remove_blank_text=False)
+
+
+def finish(data: bytes, head: bytes, aired: str, *, lang: str = "en", fast: bool = True) -> bytes | None:
+    """Apply the children's rules to a prepared programme; None when it has no title.
+
+    head and aired are prepare's; with fast=False the element path is always taken (tests compare both).
+    """
+    if head:
+        end = data.find(b">") + 1
+        data = head[:-1] + b"/>" if data[end - 2 : end] == b"/>" else head + data[end:]
+    if fast:
+        patched = fast_patch.patch(data, aired, lang)
+        if patched is not fast_patch.SLOW:
+            return patched
+    return _rewrite_children(etree.fromstring(data, _PARSER), aired, lang)
+
+
+def rewrite(
+    el: Any, channel_id: str, start: datetime, stop: datetime | None, *, lang: str = "en", fast: bool = True
+) -> bytes | None:
+    """Rewrite a programme element for Plex and return it serialised; None when it has no title."""
+    data, head, aired = prepare(el, channel_id, start, stop)
+    return finish(data, head, aired, lang=lang, fast=fast)
+
+
+def _rewrite_children(el: Any, aired: str, lang: str) -> bytes | None:
+    """The element path: any child order, unknown elements, duplicates; the tree is changed in place."""
     title = ""
     categories: list[str] = []
     first_category: Any = None
@@ -132,7 +168,7 @@ def rewrite(
     if category != "Movie" and not has_episode:
         # Plex treats a programme without an episode number as a movie (no series recording).
         episode = etree.SubElement(el, "episode-num", system="original-air-date")
-        episode.text = _aired(start)
+        episode.text = aired
         _insert(el, episode)
     data: bytes = etree.tostring(el, encoding="utf-8", with_tail=False)
     return data
