@@ -107,3 +107,43 @@ def test_offline_playlist_merge_streams_what_the_full_merge_writes(tmp_path: Pat
     assert (tmp_path / "streamed.m3u").read_bytes() == (tmp_path / "full.m3u").read_bytes()
     assert runs["streamed"][1]["channels"] == 299
     assert any("already taken" in w for w in runs["streamed"][1]["warnings"])
+
+
+def test_offline_merge_of_a_guide_bigger_than_a_batch_uses_the_worker(tmp_path: Path, data_dir: Path) -> None:
+    """Several batches of programmes: finished by the spawned worker, copied into the output in order."""
+    from datetime import UTC, datetime, timedelta
+
+    from lxml import etree
+
+    from antenna.iptv.finisher import BATCH
+
+    start = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=2)
+    per_channel = 2 * BATCH // 3 + 10  # five-minute programmes: three channels make more than two batches
+    parts = ['<?xml version="1.0" encoding="UTF-8"?>\n<tv>']
+    for ch in range(1, 4):
+        parts.append(f'<channel id="c{ch}"><display-name>Channel {ch}</display-name></channel>')
+    for ch in range(1, 4):
+        for n in range(per_channel):
+            at, end = start + timedelta(minutes=5 * n), start + timedelta(minutes=5 * n + 5)
+            parts.append(
+                f'<programme start="{at:%Y%m%d%H%M%S} +0000" stop="{end:%Y%m%d%H%M%S} +0000" channel="c{ch}">'
+                f"<title>Show {n} &amp; more</title><category>{'Film' if n % 5 else 'Drama'}</category>"
+                "</programme>"
+            )
+    parts.append("</tv>\n")
+    (tmp_path / "guide.xml").write_text("\n".join(parts))
+    out = tmp_path / "out.xml"
+    report = json.loads(
+        ok(run_cli(data_dir, "iptv", "merge", str(tmp_path / "guide.xml"), "--xmltv", str(out), "--json"))
+    )
+    assert report["programmes"] == 3 * per_channel
+    doc = etree.parse(str(out))
+    programmes = doc.findall("programme")
+    assert len(programmes) == 3 * per_channel
+    starts = [p.get("start") for p in programmes if p.get("channel") == programmes[0].get("channel")]
+    assert starts == sorted(starts)  # batches came back in their order
+    assert {p.findtext("category") for p in programmes} == {"Movie", "Series"}
+    dtd = Path("/usr/share/xmltv/xmltv.dtd")
+    if dtd.exists():
+        assert etree.DTD(str(dtd)).validate(doc)
+    assert not list(Path(tmp_path).glob("antenna-guide-*"))

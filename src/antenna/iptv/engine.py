@@ -321,15 +321,24 @@ def _playlist_entry(channel: Channel) -> M3UEntry:
 
 
 def write_guide(
-    merged: Merged, outs: Sequence[BinaryIO], *, now: datetime, days: int, lang: str = "en"
+    merged: Merged,
+    outs: Sequence[BinaryIO],
+    *,
+    now: datetime,
+    days: int,
+    lang: str = "en",
+    temp_dir: Path | None = None,
 ) -> tuple[GuideMerger, int]:
-    """Stream the Plex XMLTV into every out (plain and gzip streams, say); return the merger and warnings."""
+    """Stream the Plex XMLTV into every out (plain and gzip streams, say); return the merger and warnings.
+
+    temp_dir holds the finishing worker's file on a big guide (default: the system's temp dir).
+    """
     with batch_gc():
-        return _write_guide(merged, outs, now=now, days=days, lang=lang)
+        return _write_guide(merged, outs, now=now, days=days, lang=lang, temp_dir=temp_dir)
 
 
 def _write_guide(
-    merged: Merged, outs: Sequence[BinaryIO], *, now: datetime, days: int, lang: str
+    merged: Merged, outs: Sequence[BinaryIO], *, now: datetime, days: int, lang: str, temp_dir: Path | None
 ) -> tuple[GuideMerger, int]:
     merger = GuideMerger(
         merged.channels,
@@ -339,6 +348,7 @@ def _write_guide(
     )
     tee = _Tee(outs)
     warnings = 0
+    temp = str(temp_dir) if temp_dir is not None else None
     with XmltvWriter(cast(BinaryIO, tee)) as writer:
         for channel in merged.channels:
             if channel.enabled:
@@ -351,7 +361,7 @@ def _write_guide(
                     writer.programme(programme)
             else:
                 # XMLTV elements are serialised by lxml and patched as bytes: no Python value per field.
-                with opened(source.path) as stream, Finisher(lang) as finisher:
+                with opened(source.path) as stream, Finisher(lang, temp_dir=temp) as finisher:
                     elements = read_programme_elements(
                         stream, tz=source.tz or _utc(), channels=wanted, stats=stats
                     )

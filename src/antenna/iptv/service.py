@@ -379,7 +379,9 @@ class IptvService:
         with atomic_writer(self.playlist_path) as out:
             engine.write_playlist(merged, out, guide_url=f"{self._base_url}/iptv/xmltv.xml.gz")
         with self._guide_outputs() as outs:
-            merger, warnings = engine.write_guide(merged, outs, now=now, days=self._days)
+            scratch = self.root / "tmp"
+            ensure_dir(scratch)
+            merger, warnings = engine.write_guide(merged, outs, now=now, days=self._days, temp_dir=scratch)
         previous = self._read_json("channels.json") or {}
         report = engine.report(merged, merger, previous.get("names", {}), warnings)
         if statuses:
