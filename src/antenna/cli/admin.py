@@ -9,7 +9,6 @@ import typer
 from antenna.cli.context import load
 from antenna.cli.output import print_json, print_line, print_table
 from antenna.redact import redact
-from antenna.settings import SETTINGS_FILE, redacted_view
 
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 config_app = typer.Typer(help="Settings.", no_args_is_help=True)
@@ -56,6 +55,8 @@ def config_show(
 ) -> None:
     """Show the settings in force (file + environment), secrets masked."""
     settings = load(ctx)
+    from antenna.settings import SETTINGS_FILE, redacted_view
+
     view = redacted_view(settings)
     if json_:
         print_json(view)

@@ -10,10 +10,10 @@ import typer
 
 from antenna.logs import configure_logging
 from antenna.redact import RedactingFilter
-from antenna.settings import Settings
 
 if TYPE_CHECKING:
     from antenna.container import Container
+    from antenna.settings import Settings  # pydantic costs ~0.1 s of start-up; imported when a command loads
 
 
 @dataclass

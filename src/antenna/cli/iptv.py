@@ -128,9 +128,9 @@ def _print_streamed(count: int, stats: StreamStats, *, json_: bool) -> None:
 
 
 def _local(source: str, temp: Path) -> Path:
-    from antenna.iptv.sources import download
-
     if "://" in source:
+        from antenna.iptv.sources import download  # httpx: only for URLs
+
         return download(source, temp)
     path = Path(source)
     if not path.is_file():

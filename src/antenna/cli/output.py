@@ -2,20 +2,33 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
-from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
-from rich.table import Table
+if TYPE_CHECKING:
+    from rich.console import Console
 
-from antenna.jobs.bus import Event, EventBus
+    from antenna.jobs.bus import EventBus
 
-console = Console(highlight=False)
-err_console = Console(stderr=True, highlight=False)
+
+# Rich is imported on first use: a command that prints JSON (scripts, benchmarks) starts ~50 ms sooner.
+@functools.cache
+def stdout_console() -> Console:
+    """Return the console for stdout."""
+    from rich.console import Console
+
+    return Console(highlight=False)
+
+
+@functools.cache
+def _err_console() -> Console:
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False)
 
 
 def print_json(value: Any) -> None:
@@ -25,6 +38,9 @@ def print_json(value: Any) -> None:
 
 def print_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]], empty: str) -> None:
     """Print rows as a table, or the empty message when there are none."""
+    from rich.table import Table
+
+    console = stdout_console()
     if not rows:
         console.print(empty)
         return
@@ -38,20 +54,25 @@ def print_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]
 
 def print_line(text: str) -> None:
     """Print one line of plain text."""
-    console.print(text, markup=False, soft_wrap=True)
+    stdout_console().print(text, markup=False, soft_wrap=True)
 
 
 def print_error(message: str) -> None:
     """Print one error line on stderr."""
-    err_console.print(f"[bold red]Error:[/] {message}", soft_wrap=True)
+    _err_console().print(f"[bold red]Error:[/] {message}", soft_wrap=True)
 
 
 @contextmanager
 def job_progress(bus: EventBus, title: str, *, enabled: bool = True) -> Iterator[None]:
     """Show a progress bar fed by the job events on the bus while the block runs."""
+    console = stdout_console()
     if not enabled or not console.is_terminal:
         yield
         return
+    from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+
+    from antenna.jobs.bus import Event
+
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),

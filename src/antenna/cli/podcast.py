@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from antenna.cli.context import open_container
-from antenna.cli.output import console, print_json, print_line, print_table
+from antenna.cli.output import print_json, print_line, print_table, stdout_console
 from antenna.errors import UserError
 from antenna.podcasts.models import DOWNLOAD_JOB
 
@@ -400,6 +400,7 @@ def _episode_bars(container: Container) -> Iterator[None]:
     from antenna.jobs.bus import Event
     from antenna.podcasts.pipeline import PROGRESS_TOPIC
 
+    console = stdout_console()
     if not console.is_terminal:
         yield
         return
