@@ -40,6 +40,7 @@ _BZIP2 = b"BZh"
 _TIME = re.compile(r"(\d{8,14})\s*(\S*)")
 _NUMERIC_ZONE = re.compile(r"([+-])(\d\d):?(\d\d)")
 _UTC_WORDS = frozenset({"UTC", "GMT", "Z", "+0000", "-0000"})
+_SWEEP = 256  # emptied elements dropped per call
 _TIME_CACHE_SIZE = 1 << 15  # a week of a big guide has ~9k distinct times
 # What a broken stream can raise besides a syntax error: decompressors, encodings, lxml itself.
 _READ_ERRORS = (etree.LxmlError, OSError, EOFError, lzma.LZMAError, zlib.error, ValueError, LookupError)
@@ -434,6 +435,7 @@ def _elements(raw: BinaryIO, stats: ReadStats) -> Iterator[Any]:
         recover=False,  # recover mode emits half programmes at a truncation and drops data silently
     )
     iterator = iter(events)
+    done = 0
     while True:
         try:
             _, el = next(iterator)
@@ -448,12 +450,15 @@ def _elements(raw: BinaryIO, stats: ReadStats) -> Iterator[Any]:
             stats.error = str(error)
             raise error from exc
         yield el
-        # Drop what was parsed so memory stays flat whatever the guide's size.
+        # Drop what was parsed so memory stays flat whatever the guide's size: each element's content at
+        # once, the emptied elements themselves a few hundred at a time (one call, not three per element).
         el.clear(keep_tail=False)
-        parent = el.getparent()
-        if parent is not None:
-            while el.getprevious() is not None:
-                del parent[0]
+        done += 1
+        if done >= _SWEEP:
+            done = 0
+            parent = el.getparent()
+            if parent is not None:
+                del parent[: parent.index(el)]
     if source.error is not None:  # the data stopped early yet happened to end where the XML could end
         error = GuideError(f"the guide is truncated: reading it failed: {source.error}")
         stats.error = str(error)

@@ -64,9 +64,9 @@ class GuideMerger:
     ) -> Iterator[tuple[bytes, bytes, str]]:
         """Like feed, for XMLTV elements: yields each output programme prepared for plex_xml.finish."""
         later = self._begin(source_id)
-        prepare = plex_xml.prepare
+        prepare, accept = plex_xml.prepare, self._accept
         for el, channel, start, stop in elements:
-            for channel_id in self._accept(source_id, channel, start, stop, later):
+            for channel_id in accept(source_id, channel, start, stop, later):
                 yield prepare(el, channel_id, start, stop)
 
     def _begin(self, source_id: int) -> bool:

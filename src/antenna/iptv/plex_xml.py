@@ -67,15 +67,24 @@ def prepare(el: Any, channel_id: str, start: datetime, stop: datetime | None) ->
             el.set("stop", _time(stop))
         el.set("channel", channel_id)
         return etree.tostring(el, encoding="utf-8", with_tail=False), b"", _aired(start)
-    head = _head(_time(start), _time(stop) if stop is not None else "", channel_id)
-    return etree.tostring(el, encoding="utf-8", with_tail=False), head, _aired(start)
+    head = b'<programme start="' + _time_bytes(start)
+    if stop is not None:
+        head += b'" stop="' + _time_bytes(stop)
+    return (
+        etree.tostring(el, encoding="utf-8", with_tail=False),
+        head + _channel_end(channel_id),
+        _aired(start),
+    )
 
 
-def _head(start: str, stop: str, channel_id: str) -> bytes:
-    channel = html.escape(channel_id, quote=True)
-    if stop:
-        return f'<programme start="{start}" stop="{stop}" channel="{channel}">'.encode()
-    return f'<programme start="{start}" channel="{channel}">'.encode()
+@functools.lru_cache(maxsize=1 << 15)
+def _time_bytes(at: datetime) -> bytes:
+    return _time(at).encode()
+
+
+@functools.lru_cache(maxsize=1 << 12)
+def _channel_end(channel_id: str) -> bytes:
+    return b'" channel="' + html.escape(channel_id, quote=True).encode() + b'">'
 
 
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True, remove_blank_text=False)
