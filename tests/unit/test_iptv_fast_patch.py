@@ -8,7 +8,7 @@ import os
 import signal
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO, cast
 
 import pytest
 from hypothesis import given, settings
@@ -16,7 +16,10 @@ from hypothesis import strategies as st
 from lxml import etree
 
 from antenna.formats.xmltv import GuideError
-from antenna.iptv import engine, fast_patch, finisher, plex_xml
+from antenna.iptv import engine, fast_patch, plex_xml
+from antenna.iptv.finisher import GuidePipe
+from antenna.iptv.guide_merge import GuideMerger
+from antenna.iptv.models import Channel
 
 START = datetime(2026, 11, 22, 18, 0, tzinfo=UTC)
 DTD = Path("/usr/share/xmltv/xmltv.dtd")
@@ -127,55 +130,75 @@ def test_fast_patch_matches_the_element_path(xml: str) -> None:
         assert dtd.validate(etree.fromstring(doc)) or "date" in xml, dtd.error_log  # a second <date> aside
 
 
-def _prepared(count: int) -> list[finisher.Prepared]:
+def _merger() -> GuideMerger:
+    channels = [
+        Channel(1, "a", "A", "http://a", "1", ("G",), guide_ids=((9, "src"),)),
+        Channel(1, "b", "B", "http://b", "2", ("G",), guide_ids=((9, "src"), (8, "other"))),
+    ]
+    return GuideMerger(
+        channels, window_start=START - timedelta(hours=1), window_end=START + timedelta(days=2)
+    )
+
+
+def _programmes(count: int) -> list[tuple[bytes, str, int, int]]:
     items = []
     for index in range(count):
         title = f"<title>Show {index}</title>" if index % 7 else "<title> </title>"  # every 7th: untitled
-        xml = f'<programme start="x" channel="s">{title}<category>Sport</category></programme>'
-        start = START + timedelta(minutes=index)
-        items.append(plex_xml.prepare(etree.fromstring(xml), "C1.1.antenna", start, None))
+        attrs = 'start="x" channel="src" catchup-id="c" clumpidx="0/1"'
+        xml = f"<programme {attrs}>{title}<category>Sport</category></programme>"
+        start = int((START + timedelta(minutes=30 * index)).timestamp())
+        items.append((xml.encode(), "src", start, start + 1800))
     return items
 
 
-def _run(fin: finisher.Finisher, items: list[finisher.Prepared]) -> bytes:
+def _run(pipe: GuidePipe, items: list[tuple[bytes, str, int, int]]) -> bytes:
     out = bytearray()
-    for item in items:
-        for block, _count in fin.add(item):
+    for source in (9, 8):
+        for block, _count in pipe.begin(source):
             out += block
-    for finished, _count in fin.flush():
+        for item in items:
+            for block, _count in pipe.add(item[0], "src" if source == 9 else "other", *item[2:]):
+                out += block
+    for finished, _count in pipe.flush():
         out += finished if isinstance(finished, bytes) else Path(finished).read_bytes()
     return bytes(out)
 
 
-def test_the_worker_finishes_what_this_process_would(tmp_path: Path) -> None:
-    items = _prepared(50)
-    with finisher.Finisher("en", parallel=False, batch=8) as here:
+def test_the_worker_merges_what_this_process_would(tmp_path: Path) -> None:
+    items = _programmes(50)
+    here_merger, there_merger = _merger(), _merger()
+    with GuidePipe(here_merger, "en", parallel=False, batch=8) as here:
         expected = _run(here, items)
-    with finisher.Finisher("en", parallel=True, batch=8, temp_dir=str(tmp_path)) as there:
+    with GuidePipe(there_merger, "en", parallel=True, batch=8, temp_dir=str(tmp_path)) as there:
         assert _run(there, items) == expected
-        assert there.untitled == here.untitled == 8
+    assert there_merger.coverage() == here_merger.coverage()
+    assert there_merger.untitled == here_merger.untitled == 2 * 8  # source 8's programmes overlap source 9's
     assert list(tmp_path.iterdir()) == []  # the worker's file is gone
-    assert expected.count(b"<programme ") == 42
+    doc = etree.fromstring(b"<tv>" + expected + b"</tv>")
+    assert len(doc) == 2 * 42
+    assert {p.get("clumpidx") for p in doc} == {"0/1"}  # in xmltv.dtd: kept
+    assert {p.get("catchup-id") for p in doc} == {None}  # not in it: dropped
+    assert {p.get("channel") for p in doc} == {"C1.1.antenna", "C2.2.antenna"}
 
 
 def test_a_worker_that_dies_fails_the_merge_clearly(tmp_path: Path) -> None:
-    items = _prepared(20)
-    with finisher.Finisher("en", parallel=True, batch=4, temp_dir=str(tmp_path)) as fin:
-        fin.add(items[0])
-        for item in items[1:8]:
-            fin.add(item)
-        worker = fin._worker  # the test reaches in only to kill the real process
+    items = _programmes(20)
+    with GuidePipe(_merger(), "en", parallel=True, batch=4, temp_dir=str(tmp_path)) as pipe:
+        pipe.begin(9)
+        for item in items[:8]:
+            pipe.add(*item)
+        worker = pipe._worker  # the test reaches in only to kill the real process
         assert worker is not None
         assert worker.pid is not None
         os.kill(worker.pid, signal.SIGKILL)
         worker.join()
         for item in items[8:]:
             try:
-                fin.add(item)
+                pipe.add(*item)
             except GuideError:
                 break  # the pipe may already refuse a batch
         with pytest.raises(GuideError, match="guide worker stopped unexpectedly"):
-            list(fin.flush())
+            list(pipe.flush())
     assert list(tmp_path.iterdir()) == []
 
 
@@ -186,7 +209,7 @@ def test_finished_file_is_copied_into_plain_and_gzip_outputs(tmp_path: Path) -> 
     packed = io.BytesIO()
     with plain_path.open("wb") as plain, gzip.GzipFile(fileobj=packed, mode="wb") as zipped:
         plain.write(b"head\n")
-        engine._copy_file(source, [plain, zipped])
+        engine._copy_file(source, [plain, cast(BinaryIO, zipped)])
         plain.write(b"tail\n")
     assert plain_path.read_bytes() == b"head\n" + source.read_bytes() + b"tail\n"
     assert gzip.decompress(packed.getvalue()) == source.read_bytes()

@@ -15,7 +15,9 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
-from typing import BinaryIO, cast
+from typing import Any, BinaryIO, cast
+
+from lxml import etree  # type: ignore[import-untyped,unused-ignore]
 
 from antenna.errors import UserError
 from antenna.formats.detect import describe, detect
@@ -39,7 +41,7 @@ from antenna.formats.xmltv import (
     read_xmltv,
 )
 from antenna.iptv import plan
-from antenna.iptv.finisher import Finisher
+from antenna.iptv.finisher import GuidePipe
 from antenna.iptv.guide_merge import GuideMerger
 from antenna.iptv.models import Channel, MergeReport, Override, SourceConfig, SourceReport
 from antenna.iptv.number_scan import Candidate, scan_numbers
@@ -348,39 +350,58 @@ def _write_guide(
     )
     tee = _Tee(outs)
     warnings = 0
+    guides = sorted(merged.guides, key=lambda g: (g.config.priority, g.config.id))
+    # JSONTV programmes are merged here, so their sources and the XMLTV ones must share one merger.
+    parallel = None if all(g.kind != "jsontv" for g in guides) else False
     temp = str(temp_dir) if temp_dir is not None else None
-    with XmltvWriter(cast(BinaryIO, tee)) as writer:
+    with (
+        XmltvWriter(cast(BinaryIO, tee)) as writer,
+        GuidePipe(merger, lang, parallel=parallel, temp_dir=temp) as pipe,
+    ):
         for channel in merged.channels:
             if channel.enabled:
                 writer.channel(plan.guide_channel(channel))
-        for source in sorted(merged.guides, key=lambda g: (g.config.priority, g.config.id)):
+        for source in guides:
             stats = ReadStats()
             wanted = merger.wanted(source.config.id)
             if source.kind == "jsontv":
                 for programme in merger.feed(source.config.id, _programmes(source, wanted, stats)):
                     writer.programme(programme)
             else:
-                # XMLTV elements are serialised by lxml and patched as bytes: no Python value per field.
-                with opened(source.path) as stream, Finisher(lang, temp_dir=temp) as finisher:
+                for block, count in pipe.begin(source.config.id):
+                    writer.raw_block(block, count)
+                with opened(source.path) as stream:
                     elements = read_programme_elements(
                         stream, tz=source.tz or _utc(), channels=wanted, stats=stats
                     )
-                    for prepared in merger.feed_elements(source.config.id, elements):
-                        for block, count in finisher.add(prepared):
-                            writer.raw_block(block, count)
-                    for finished, count in finisher.flush():
-                        if isinstance(finished, bytes):
-                            writer.raw_block(finished, count)
-                        else:
-                            writer.raw_outside(count)
-                            tee.flush()
-                            _copy_file(finished, outs)
-                    merger.untitled += finisher.untitled
+                    for block, count in _read_into(pipe, merger, elements):
+                        writer.raw_block(block, count)
             warnings += stats.skipped + len(stats.warnings)
+        for finished, count in pipe.flush():
+            if isinstance(finished, bytes):
+                writer.raw_block(finished, count)
+            else:
+                writer.raw_outside(count)
+                tee.flush()
+                _copy_file(finished, outs)
         for filler in merger.placeholders():
             writer.programme(filler)
     tee.flush()
     return merger, warnings
+
+
+def _read_into(
+    pipe: GuidePipe, merger: GuideMerger, elements: Iterator[tuple[Any, str, datetime, datetime | None]]
+) -> Iterator[tuple[bytes, int]]:
+    """Serialise each programme in the merge window into the pipe; yield the blocks it hands back."""
+    low, high = merger.window
+    epoch, add, tostring = merger.epoch, pipe.add, etree.tostring
+    for el, channel, start_at, stop_at in elements:
+        start = epoch(start_at)
+        stop = epoch(stop_at) if stop_at is not None else -1
+        if start >= high or max(start, stop) <= low:
+            continue  # outside the window: not worth serialising (the merger would drop it too)
+        yield from add(tostring(el, encoding="utf-8", with_tail=False), channel, start, stop)
 
 
 def _copy_file(path: Path, outs: Sequence[BinaryIO]) -> None:

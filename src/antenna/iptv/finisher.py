@@ -1,17 +1,21 @@
-"""Plex's per-programme fixes (plex_xml.finish) in batches: in a worker process once a guide proves big.
+"""The per-programme half of the XMLTV guide merge, in a worker process once a guide proves big.
 
-Reading the guide (lxml's parser, the window and channel selection, serialising each programme) and patching
-the serialised programmes take about the same time on a big guide (bench/iptv.py), so with two cores the
-patching runs in one spawned worker while this process reads on: the merge takes about the reading's time.
-A guide smaller than one batch, or a machine with one core, is finished in this process; a worker that dies
-fails the merge with a clear message (the outputs are written atomically, so the last good ones stay).
+The guide merge has two halves of about equal cost on a big guide (bench/iptv.py): reading (lxml's parser,
+the channel filter, serialising each programme) and everything after (which merged channels a programme goes
+to, coverage counts, the Plex pass of plex_xml on the serialised bytes). With two cores, the second half runs
+in one spawned worker that holds a copy of the GuideMerger while this process reads on, so the merge takes
+about the reading's time. A guide smaller than one batch, a machine with one core, or a merge that also has
+JSONTV sources runs both halves here. A worker that dies fails the merge with a clear message; the outputs
+are written atomically, so the last good ones stay.
 """
 
 from __future__ import annotations
 
+import array
 import contextlib
 import multiprocessing
 import os
+import pickle
 import tempfile
 from collections.abc import Iterator
 from multiprocessing.connection import Connection
@@ -22,6 +26,7 @@ from typing import Self
 
 from antenna.formats.xmltv import GuideError
 from antenna.iptv import plex_xml
+from antenna.iptv.guide_merge import GuideMerger
 
 BATCH = 2048  # programmes per batch: ~2 MB of XML
 
@@ -29,58 +34,92 @@ Block = tuple[bytes, int]  # indented programmes ready for XmltvWriter.raw_block
 FileBlock = tuple[bytes | Path, int]  # ... or a file holding them
 
 
-Prepared = tuple[bytes, bytes, str]  # plex_xml.prepare's result
+class _Batch:
+    """Programmes read but not merged yet: their XML, guide channel and times, in three flat lists."""
+
+    def __init__(self) -> None:
+        self.data: list[bytes] = []
+        self.channels: list[str] = []
+        self.times = array.array("q")  # start, stop (-1: none) per programme
+
+    def __len__(self) -> int:
+        return len(self.data)
 
 
-def finish_batch(data: list[Prepared], lang: str) -> tuple[bytes, int, int]:
-    """Finish prepared programmes; return them as one indented block, how many, and how many had no title."""
+def merge_batch(
+    merger: GuideMerger, source_id: int, later: bool, batch: _Batch, lang: str
+) -> tuple[bytes, int]:
+    """Merge a batch from one source; return the Plex programmes as one indented block, and how many."""
     out: list[bytes] = []
-    finish = plex_xml.finish
-    for item, head, aired in data:
-        done = finish(item, head, aired, lang=lang)
-        if done is not None:
-            out.append(done)
+    accept, retag, finish = merger.accept, plex_xml.retag, plex_xml.finish
+    times = batch.times
+    for index, (data, channel) in enumerate(zip(batch.data, batch.channels, strict=True)):
+        start, stop = times[2 * index], times[2 * index + 1]
+        for channel_id in accept(source_id, channel, start, stop, later):
+            tagged, aired = retag(data, channel_id, start, stop)
+            done = finish(tagged, b"", aired, lang=lang)
+            if done is None:
+                merger.untitled += 1
+            else:
+                out.append(done)
     if not out:
-        return b"", 0, len(data)
-    return b"  " + b"\n  ".join(out) + b"\n", len(out), len(data) - len(out)
+        return b"", 0
+    return b"  " + b"\n  ".join(out) + b"\n", len(out)
 
 
 def _serve(conn: Connection, path: str, lang: str) -> None:
-    """The worker: finish each batch received into the file at path; send the counts once told to stop."""
-    count = untitled = 0
+    """The worker: merge what it is sent into the file at path; send the merger's counts back at the end."""
+    merger: GuideMerger = pickle.loads(conn.recv_bytes())
+    source_id, later, count = 0, False, 0
     with open(path, "wb") as out:
-        while data := conn.recv_bytes():
-            heads, aired = conn.recv_bytes().split(b"\0"), conn.recv_bytes().decode().split("\0")
-            batch = list(zip(data.split(b"\0"), heads, aired, strict=True))
-            block, done, skipped = finish_batch(batch, lang)
+        while (head := conn.recv_bytes()) != b"E":
+            if head[:1] == b"S":  # the next source
+                source_id = int(head[1:])
+                later = merger.begin(source_id)
+                continue
+            if head[:1] == b"C":  # the source this process had begun when it started the worker
+                source_id, later = int(head[1:].split(b",")[0]), head.endswith(b",1")
+                continue
+            batch = _Batch()
+            batch.data = head[1:].split(b"\0")
+            batch.channels = conn.recv_bytes().decode().split("\0")
+            batch.times.frombytes(conn.recv_bytes())
+            block, done = merge_batch(merger, source_id, later, batch, lang)
             out.write(block)
             count += done
-            untitled += skipped
-    conn.send((count, untitled))
+    conn.send((count, merger.state()))
     conn.close()
 
 
-class Finisher:
-    """Collects prepared programmes and hands back finished blocks in their order.
+class GuidePipe:
+    """Takes the programmes of guide sources in priority order and hands back Plex programme blocks.
 
-    Without a worker, each full batch is finished at once. With one, batches go down a pipe (its buffer is
+    Without a worker, each full batch is merged here at once. With one, batches go down a pipe (its buffer is
     the only queue: a busy worker makes the sender wait, so memory stays flat) and the worker writes a
-    temporary file, which flush hands back in pieces at the end. The worker answers only after the last
-    batch, so neither side can wait on the other while the other waits on the pipe.
+    temporary file, which flush hands back at the end. The worker answers only after the last batch, so
+    neither side can wait on the other while the other waits on the pipe.
     """
 
     def __init__(
-        self, lang: str, *, parallel: bool | None = None, temp_dir: str | None = None, batch: int = BATCH
+        self,
+        merger: GuideMerger,
+        lang: str,
+        *,
+        parallel: bool | None = None,
+        temp_dir: str | None = None,
+        batch: int = BATCH,
     ) -> None:
+        self._merger = merger
         self._lang = lang
-        self._batch = batch
         self._parallel = (os.cpu_count() or 1) > 1 if parallel is None else parallel
         self._temp_dir = temp_dir
-        self._data: list[Prepared] = []
+        self._size = batch
+        self._batch = _Batch()
+        self._source = 0
+        self._later = False
         self._worker: BaseProcess | None = None
         self._conn: Connection | None = None
         self._path = ""
-        self.untitled = 0
 
     def __enter__(self) -> Self:
         return self
@@ -90,35 +129,40 @@ class Finisher:
     ) -> None:
         self.close()
 
-    def add(self, prepared: Prepared) -> list[Block]:
-        """Add one prepared programme; return the blocks finished meanwhile (none while a worker runs)."""
-        self._data.append(prepared)
-        if len(self._data) < self._batch:
-            return []
-        data, self._data = self._data, []
-        if self._parallel and self._conn is None:
-            self._start()
+    def begin(self, source_id: int) -> list[Block]:
+        """Start the next guide source; return the blocks the previous one finished meanwhile."""
+        blocks = self._submit() if len(self._batch) else []
+        self._source = source_id
         if self._conn is not None:
-            self._send(data)
+            self._send([b"S%d" % source_id])
+        else:
+            self._later = self._merger.begin(source_id)
+        return blocks
+
+    def add(self, data: bytes, channel: str, start: int, stop: int) -> list[Block]:
+        """Add a serialised programme (epoch seconds; stop -1 when none); return blocks finished meanwhile."""
+        batch = self._batch
+        batch.data.append(data)
+        batch.channels.append(channel)
+        batch.times.append(start)
+        batch.times.append(stop)
+        if len(batch.data) < self._size:
             return []
-        return [self._done(finish_batch(data, self._lang))]
+        return self._submit()
 
     def flush(self) -> Iterator[FileBlock]:
-        """Yield every remaining block, in order; with a worker, one file holding them all."""
-        data, self._data = self._data, []
+        """Yield every remaining block, in order; with a worker, one file holding them all. The merger then
+        holds every source's counts."""
+        if len(self._batch):
+            yield from self._submit()
         if self._conn is None:
-            if data:
-                yield self._done(finish_batch(data, self._lang))
             return
-        if data:
-            self._send(data)
-        conn = self._conn
         try:
-            conn.send_bytes(b"")
-            count, untitled = conn.recv()
+            self._conn.send_bytes(b"E")
+            count, state = self._conn.recv()
         except (EOFError, OSError) as exc:
             raise self._failed() from exc
-        self.untitled += untitled
+        self._merger.adopt(state)
         yield Path(self._path), count  # valid until close: the caller copies it (the kernel can)
 
     def close(self) -> None:
@@ -137,6 +181,19 @@ class Finisher:
                 os.unlink(self._path)
             self._path = ""
 
+    def _submit(self) -> list[Block]:
+        batch, self._batch = self._batch, _Batch()
+        # The first full batch starts the worker; a guide that never fills one is done here.
+        if self._parallel and self._conn is None and len(batch) >= self._size:
+            self._start()
+        if self._conn is not None:
+            # Three flat messages, not a pickled list: lxml never writes a NUL, nor can XML hold one.
+            self._send(
+                [b"D" + b"\0".join(batch.data), "\0".join(batch.channels).encode(), batch.times.tobytes()]
+            )
+            return []
+        return [merge_batch(self._merger, self._source, self._later, batch, self._lang)]
+
     def _start(self) -> None:
         fd, self._path = tempfile.mkstemp(prefix="antenna-guide-", suffix=".xml", dir=self._temp_dir)
         os.close(fd)
@@ -145,7 +202,7 @@ class Finisher:
         worker = context.Process(target=_serve, args=(theirs, self._path, self._lang), daemon=True)
         try:
             worker.start()
-        except (OSError, RuntimeError):  # no process to be had (limits, a daemonic parent): finish here
+        except (OSError, RuntimeError):  # no process to be had (limits, a daemonic parent): merge here
             ours.close()
             self._parallel = False
             self.close()
@@ -153,22 +210,17 @@ class Finisher:
         finally:
             theirs.close()
         self._worker, self._conn = worker, ours
+        # The worker continues from this merger's state: earlier sources' counts and covered times.
+        self._send([pickle.dumps(self._merger), b"C%d,%d" % (self._source, self._later)])
 
-    def _send(self, data: list[Prepared]) -> None:
+    def _send(self, messages: list[bytes]) -> None:
         assert self._conn is not None
         try:
-            # Three flat messages, not a pickled list: lxml never writes a NUL, so it can separate items.
-            self._conn.send_bytes(b"\0".join([item[0] for item in data]))
-            self._conn.send_bytes(b"\0".join([item[1] for item in data]))
-            self._conn.send_bytes("\0".join([item[2] for item in data]).encode())
+            for message in messages:
+                self._conn.send_bytes(message)
         except OSError as exc:
             raise self._failed() from exc
 
     def _failed(self) -> GuideError:
         code = self._worker.exitcode if self._worker is not None else None
         return GuideError(f"the guide worker stopped unexpectedly (exit code {code})")
-
-    def _done(self, result: tuple[bytes, int, int]) -> Block:
-        block, count, untitled = result
-        self.untitled += untitled
-        return block, count

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import bisect
+import math
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
 from antenna.formats.guide import Programme
-from antenna.iptv import plan, plex_xml
+from antenna.iptv import plan
 from antenna.iptv.models import Channel, ChannelReport
 
 
@@ -29,6 +29,8 @@ class GuideMerger:
     ) -> None:
         self._start = window_start
         self._end = window_end
+        # Epoch seconds; the end rounded up, so a programme starting before it in the same second stays.
+        self.window = (int(window_start.timestamp()), math.ceil(window_end.timestamp()))
         self._lang = lang
         self._targets: dict[tuple[int, str], list[str]] = {}
         sources_per_channel: dict[str, int] = {}
@@ -52,24 +54,26 @@ class GuideMerger:
 
     def feed(self, source_id: int, programmes: Iterable[Programme]) -> Iterator[Programme]:
         """Yield the output programmes from one source; call sources in priority order, highest first."""
-        later = self._begin(source_id)
+        later = self.begin(source_id)
+        epoch = self.epoch
         for programme in programmes:
-            for channel_id in self._accept(
-                source_id, programme.channel, programme.start, programme.stop, later
-            ):
+            start = epoch(programme.start)
+            stop = epoch(programme.stop) if programme.stop is not None else -1
+            for channel_id in self.accept(source_id, programme.channel, start, stop, later):
                 yield plan.plex_programme(programme, channel_id, lang=self._lang)
 
-    def feed_elements(
-        self, source_id: int, elements: Iterable[tuple[Any, str, datetime, datetime | None]]
-    ) -> Iterator[tuple[bytes, bytes, str]]:
-        """Like feed, for XMLTV elements: yields each output programme prepared for plex_xml.finish."""
-        later = self._begin(source_id)
-        prepare, accept = plex_xml.prepare, self._accept
-        for el, channel, start, stop in elements:
-            for channel_id in accept(source_id, channel, start, stop, later):
-                yield prepare(el, channel_id, start, stop)
+    def epoch(self, at: datetime) -> int:
+        """Return a time as epoch seconds; neighbouring programmes share times, so they are cached."""
+        cache = self._epoch
+        value = cache.get(at)
+        if value is None:
+            if len(cache) > 1 << 15:
+                cache.clear()
+            value = cache[at] = int(at.timestamp())
+        return value
 
-    def _begin(self, source_id: int) -> bool:
+    def begin(self, source_id: int) -> bool:
+        """Start the next source (priority order); return True when an earlier one may already cover times."""
         later = bool(self._source_order)
         self._source_order.append(source_id)
         if later:
@@ -77,25 +81,15 @@ class GuideMerger:
                 coverage.intervals.sort()
         return later
 
-    def _accept(
-        self, source_id: int, channel: str, start_at: datetime, stop_at: datetime | None, later: bool
-    ) -> list[str]:
+    def accept(self, source_id: int, channel: str, start: int, stop: int, later: bool) -> list[str]:
+        """Return the merged channels a programme goes to (epoch seconds; stop -1 when unknown), counted."""
         targets = self._targets.get((source_id, channel))
         if not targets:
             return []
-        stop_at = stop_at or start_at
-        if not (start_at < self._end and stop_at > self._start):
+        if stop < 0:
+            stop = start
+        if not (start < self.window[1] and stop > self.window[0]):
             return []
-        # Neighbouring programmes share times (the reader hands out the same datetime objects).
-        epoch = self._epoch
-        start = epoch.get(start_at)
-        if start is None:
-            start = epoch[start_at] = int(start_at.timestamp())
-        stop = epoch.get(stop_at)
-        if stop is None:
-            stop = epoch[stop_at] = int(stop_at.timestamp())
-        if len(epoch) > 1 << 15:
-            epoch.clear()
         accepted = []
         for channel_id in targets:
             coverage = self._coverage[channel_id]
@@ -110,6 +104,14 @@ class GuideMerger:
             coverage.seconds += max(0, stop - start)
             accepted.append(channel_id)
         return accepted
+
+    def state(self) -> tuple[dict[str, _Coverage], list[int], int]:
+        """Return what the merge has counted so far (for a merger copy in another process to hand back)."""
+        return self._coverage, self._source_order, self.untitled
+
+    def adopt(self, state: tuple[dict[str, _Coverage], list[int], int]) -> None:
+        """Take over a copy's counts (see state)."""
+        self._coverage, self._source_order, self.untitled = state
 
     def placeholders(self, *, hours: int = 2) -> Iterator[Programme]:
         """Yield filler programmes for channels no guide covers (Plex hides channels without any)."""

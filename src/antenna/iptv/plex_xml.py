@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import functools
 import html
-from datetime import datetime
+import re
+from datetime import UTC, datetime
 from typing import Any
 
 from lxml import etree  # type: ignore[import-untyped,unused-ignore]
@@ -75,6 +76,41 @@ def prepare(el: Any, channel_id: str, start: datetime, stop: datetime | None) ->
         head + _channel_end(channel_id),
         _aired(start),
     )
+
+
+_ATTRIBUTE = re.compile(rb' ([^\s=]+)="([^"]*)"')
+_PLAIN_TAG_ATTRS = (b"start", b"stop", b"channel")
+_KEEP = frozenset(name.encode() for name in PROGRAMME_ATTRS) - frozenset(_PLAIN_TAG_ATTRS)
+
+
+def retag(data: bytes, channel_id: str, start: int, stop: int) -> tuple[bytes, str]:
+    """Give a serialised programme our start tag (channel id, UTC times; epoch seconds, stop -1 when none).
+
+    Attributes xmltv.dtd allows besides start/stop/channel (pdc-start, clumpidx…) are kept; others, such as
+    IPTV Simple's catchup-id, go. Also returns the start as "YYYY-MM-DD HH:MM:SS" for finish.
+    """
+    end = data.find(b">") + 1
+    closed = data[end - 2 : end] == b"/>"
+    tag = b'<programme start="' + _epoch_bytes(start)
+    if stop >= 0:
+        tag += b'" stop="' + _epoch_bytes(stop)
+    names = _ATTRIBUTE.findall(data, 0, end)
+    if len(names) > 3 or any(name not in _PLAIN_TAG_ATTRS for name, _value in names):
+        for name, value in names:
+            if name in _KEEP:
+                tag += b'" ' + name + b'="' + value  # as lxml wrote it: already escaped
+    tag += _channel_end(channel_id)
+    return (tag[:-1] + b"/>" if closed else tag + data[end:]), _epoch_aired(start)
+
+
+@functools.lru_cache(maxsize=1 << 15)
+def _epoch_bytes(at: int) -> bytes:
+    return _time_bytes(datetime.fromtimestamp(at, UTC))
+
+
+@functools.lru_cache(maxsize=1 << 15)
+def _epoch_aired(at: int) -> str:
+    return _aired(datetime.fromtimestamp(at, UTC))
 
 
 @functools.lru_cache(maxsize=1 << 15)
