@@ -109,16 +109,11 @@ def test_offline_playlist_merge_streams_what_the_full_merge_writes(tmp_path: Pat
     assert any("already taken" in w for w in runs["streamed"][1]["warnings"])
 
 
-def test_offline_merge_of_a_guide_bigger_than_a_batch_uses_the_worker(tmp_path: Path, data_dir: Path) -> None:
-    """Several batches of programmes: finished by the spawned worker, copied into the output in order."""
+def _big_guide(path: Path, per_channel: int) -> None:
+    """Three channels of five-minute programmes from two hours ago (all inside the merge window)."""
     from datetime import UTC, datetime, timedelta
 
-    from lxml import etree
-
-    from antenna.iptv.finisher import BATCH
-
     start = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=2)
-    per_channel = 2 * BATCH // 3 + 10  # five-minute programmes: three channels make more than two batches
     parts = ['<?xml version="1.0" encoding="UTF-8"?>\n<tv>']
     for ch in range(1, 4):
         parts.append(f'<channel id="c{ch}"><display-name>Channel {ch}</display-name></channel>')
@@ -131,10 +126,33 @@ def test_offline_merge_of_a_guide_bigger_than_a_batch_uses_the_worker(tmp_path: 
                 "</programme>"
             )
     parts.append("</tv>\n")
-    (tmp_path / "guide.xml").write_text("\n".join(parts))
+    path.write_text("\n".join(parts))
+
+
+def test_offline_merge_of_a_guide_bigger_than_a_batch_uses_the_worker(tmp_path: Path, data_dir: Path) -> None:
+    """Several batches of programmes: merged by the spawned worker, copied into the output in order."""
+    from lxml import etree
+
+    from antenna.iptv.finisher import BATCH
+
+    per_channel = 2 * BATCH // 3 + 10  # three channels make more than two batches
+    _big_guide(tmp_path / "guide.xml", per_channel)
     out = tmp_path / "out.xml"
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
     report = json.loads(
-        ok(run_cli(data_dir, "iptv", "merge", str(tmp_path / "guide.xml"), "--xmltv", str(out), "--json"))
+        ok(
+            run_cli(
+                data_dir,
+                "iptv",
+                "merge",
+                str(tmp_path / "guide.xml"),
+                "--xmltv",
+                str(out),
+                "--json",
+                env={"TMPDIR": str(scratch)},
+            )
+        )
     )
     assert report["programmes"] == 3 * per_channel
     doc = etree.parse(str(out))
@@ -146,4 +164,30 @@ def test_offline_merge_of_a_guide_bigger_than_a_batch_uses_the_worker(tmp_path: 
     dtd = Path("/usr/share/xmltv/xmltv.dtd")
     if dtd.exists():
         assert etree.DTD(str(dtd)).validate(doc)
-    assert not list(Path(tmp_path).glob("antenna-guide-*"))
+    assert list(scratch.iterdir()) == []  # the worker's file is gone
+
+
+def test_offline_merge_of_a_big_guide_cut_short_fails_cleanly(tmp_path: Path, data_dir: Path) -> None:
+    """A guide truncated after the worker started: one clear line, no output, no worker file, no traceback."""
+    from antenna.iptv.finisher import BATCH
+
+    _big_guide(tmp_path / "guide.xml", 2 * BATCH)
+    data = (tmp_path / "guide.xml").read_bytes()
+    (tmp_path / "guide.xml").write_bytes(data[: len(data) * 2 // 3])
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    out = tmp_path / "out.xml"
+    result = run_cli(
+        data_dir,
+        "iptv",
+        "merge",
+        str(tmp_path / "guide.xml"),
+        "--xmltv",
+        str(out),
+        env={"TMPDIR": str(scratch)},
+    )
+    assert result.returncode == 2, result.stderr
+    assert "truncated" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not out.exists()
+    assert list(scratch.iterdir()) == []

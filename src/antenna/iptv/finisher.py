@@ -16,7 +16,9 @@ import contextlib
 import multiprocessing
 import os
 import pickle
+import queue
 import tempfile
+import threading
 from collections.abc import Iterator
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
@@ -29,6 +31,7 @@ from antenna.iptv import plex_xml
 from antenna.iptv.guide_merge import GuideMerger
 
 BATCH = 2048  # programmes per batch: ~2 MB of XML
+QUEUED = 4  # batches waiting for the pipe: the reader runs ahead of a worker busy with one
 
 Block = tuple[bytes, int]  # indented programmes ready for XmltvWriter.raw_block, and how many
 FileBlock = tuple[bytes | Path, int]  # ... or a file holding them
@@ -69,6 +72,15 @@ def merge_batch(
 
 def _serve(conn: Connection, path: str, lang: str) -> None:
     """The worker: merge what it is sent into the file at path; send the merger's counts back at the end."""
+    try:
+        _merge_into(conn, path, lang)
+    except EOFError:
+        pass  # the merge stopped (an error in the guide): nothing more to do
+    finally:
+        conn.close()
+
+
+def _merge_into(conn: Connection, path: str, lang: str) -> None:
     merger: GuideMerger = pickle.loads(conn.recv_bytes())
     source_id, later, count = 0, False, 0
     with open(path, "wb") as out:
@@ -88,7 +100,6 @@ def _serve(conn: Connection, path: str, lang: str) -> None:
             out.write(block)
             count += done
     conn.send((count, merger.state()))
-    conn.close()
 
 
 class GuidePipe:
@@ -120,6 +131,10 @@ class GuidePipe:
         self._worker: BaseProcess | None = None
         self._conn: Connection | None = None
         self._path = ""
+        # Batches wait here for the sender thread; before it starts, the first messages are only queued.
+        self._queue: queue.Queue[list[bytes] | None] = queue.Queue(maxsize=QUEUED)
+        self._sender: threading.Thread | None = None
+        self._send_error: OSError | None = None
 
     def __enter__(self) -> Self:
         return self
@@ -157,8 +172,11 @@ class GuidePipe:
             yield from self._submit()
         if self._conn is None:
             return
+        self._send([b"E"])
+        self._stop_sender()
+        if self._send_error is not None:
+            raise self._failed() from self._send_error
         try:
-            self._conn.send_bytes(b"E")
             count, state = self._conn.recv()
         except (EOFError, OSError) as exc:
             raise self._failed() from exc
@@ -167,6 +185,7 @@ class GuidePipe:
 
     def close(self) -> None:
         """Stop the worker (dropping unfinished batches after an error) and remove its file."""
+        self._stop_sender()
         if self._conn is not None:
             self._conn.close()
             self._conn = None
@@ -212,14 +231,33 @@ class GuidePipe:
         self._worker, self._conn = worker, ours
         # The worker continues from this merger's state: earlier sources' counts and covered times.
         self._send([pickle.dumps(self._merger), b"C%d,%d" % (self._source, self._later)])
+        self._sender = threading.Thread(target=self._sending, name="guide-sender", daemon=True)
+        self._sender.start()
 
     def _send(self, messages: list[bytes]) -> None:
+        """Queue messages for the worker (waits while QUEUED batches are ahead of them)."""
+        if self._send_error is not None:
+            raise self._failed() from self._send_error
+        self._queue.put(messages)
+
+    def _sending(self) -> None:
+        """The sender thread: the pipe write waits for the worker, this process's reading does not."""
         assert self._conn is not None
-        try:
-            for message in messages:
-                self._conn.send_bytes(message)
-        except OSError as exc:
-            raise self._failed() from exc
+        while (messages := self._queue.get()) is not None:
+            if self._send_error is not None:
+                continue  # drain until told to stop
+            try:
+                for message in messages:
+                    self._conn.send_bytes(message)
+            except OSError as exc:
+                self._send_error = exc
+
+    def _stop_sender(self) -> None:
+        if self._sender is None:
+            return
+        self._queue.put(None)
+        self._sender.join()
+        self._sender = None
 
     def _failed(self) -> GuideError:
         code = self._worker.exitcode if self._worker is not None else None
