@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from lxml import etree
 
 from antenna.formats.xmltv import GuideError
-from antenna.iptv import engine, fast_patch, plex_xml
+from antenna.iptv import fast_patch, guide_write, plex_xml
 from antenna.iptv.finisher import GuidePipe
 from antenna.iptv.guide_merge import GuideMerger
 from antenna.iptv.models import Channel
@@ -209,7 +209,7 @@ def test_finished_file_is_copied_into_plain_and_gzip_outputs(tmp_path: Path) -> 
     packed = io.BytesIO()
     with plain_path.open("wb") as plain, gzip.GzipFile(fileobj=packed, mode="wb") as zipped:
         plain.write(b"head\n")
-        engine._copy_file(source, [plain, cast(BinaryIO, zipped)])
+        guide_write._copy_file(source, [plain, cast(BinaryIO, zipped)])
         plain.write(b"tail\n")
     assert plain_path.read_bytes() == b"head\n" + source.read_bytes() + b"tail\n"
     assert gzip.decompress(packed.getvalue()) == source.read_bytes()

@@ -55,7 +55,7 @@ def merge(
     json_: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
     """Merge SOURCES offline (no data dir, no database): for scripts and benchmarks."""
-    from antenna.iptv import engine, plan
+    from antenna.iptv import engine, guide_write, plan
 
     if m3u is None and xmltv is None:
         raise UserError("Nothing to write.", "Give --m3u FILE and/or --xmltv FILE.")
@@ -88,7 +88,7 @@ def merge(
                 engine.write_playlist(merged, out, guide_url=guide_url)
         if xmltv is not None:
             with _output(xmltv) as out:
-                merger, warnings = engine.write_guide(merged, [out], now=datetime.now(UTC), days=days)
+                merger, warnings = guide_write.write_guide(merged, [out], now=datetime.now(UTC), days=days)
     report = engine.report(merged, merger, {}, warnings)
     if json_:
         print_json(

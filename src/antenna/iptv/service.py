@@ -20,7 +20,7 @@ from antenna.db.repos.iptv import IptvRepository
 from antenna.db.repos.plex import Columns
 from antenna.errors import AntennaError, UserError
 from antenna.fs import atomic_writer, ensure_dir, remove_file
-from antenna.iptv import engine, plan
+from antenna.iptv import engine, guide_write, plan
 from antenna.iptv.fetch import fetch_source, guide_path
 from antenna.iptv.models import (
     JOB_KIND,
@@ -381,7 +381,9 @@ class IptvService:
         with self._guide_outputs() as outs:
             scratch = self.root / "tmp"
             ensure_dir(scratch)
-            merger, warnings = engine.write_guide(merged, outs, now=now, days=self._days, temp_dir=scratch)
+            merger, warnings = guide_write.write_guide(
+                merged, outs, now=now, days=self._days, temp_dir=scratch
+            )
         previous = self._read_json("channels.json") or {}
         report = engine.report(merged, merger, previous.get("names", {}), warnings)
         if statuses:
