@@ -76,7 +76,8 @@ with open(sys.argv[1], encoding="utf-8") as src, open(sys.argv[2], "w", encoding
 # As engine.load_channels reads and engine.write_playlist writes, without the merge in between.
 M3U_FORMATS_SCRIPT = """
 import json, sys
-from antenna.formats.m3u import decode_lines, iter_m3u, render_m3u
+from antenna.formats.m3u import decode_lines, iter_m3u
+from antenna.formats.m3u_write import render_m3u
 warnings, header, count, buffer = [], [], 0, []
 with open(sys.argv[1], "rb") as src, open(sys.argv[2], "wb") as out:
     lines = decode_lines(iter(lambda: src.read(1 << 18), b""))

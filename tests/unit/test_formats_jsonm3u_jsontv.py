@@ -16,7 +16,7 @@ from antenna.errors import UserError
 from antenna.formats.guide import Credit, EpisodeNum, GuideChannel
 from antenna.formats.jsonm3u import parse_jsonm3u
 from antenna.formats.jsontv import parse_jsontv
-from antenna.formats.m3u import format_extinf
+from antenna.formats.m3u_write import format_extinf
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
 

@@ -14,15 +14,13 @@ from antenna.formats.m3u import (
     MAX_WARNINGS,
     M3UEntry,
     decode_lines,
-    format_entry,
-    format_extinf,
     iter_m3u,
     iter_m3u_records,
     line_blocks,
     parse_m3u,
-    render_m3u,
     url_headers,
 )
+from antenna.formats.m3u_write import format_entry, format_extinf, render_m3u
 
 # Shaped after the examples in pvr.iptvsimple's README.
 IPTV_SIMPLE_README = """#EXTM3U tvg-shift="-4.5" x-tvg-url="http://path-to-xmltv/guide.xml" \

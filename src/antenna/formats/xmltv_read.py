@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-import io
 import lzma
-import re
 import zlib
 from collections.abc import Container, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta, timezone, tzinfo
-from typing import Any, BinaryIO, cast
+from datetime import UTC, datetime, tzinfo
+from typing import Any, BinaryIO
 
 # lxml ships no type stubs; `lxml-stubs` would make the ignore unused, hence unused-ignore.
 from lxml import etree  # type: ignore[import-untyped,unused-ignore]
 
 from antenna.errors import UserError
 from antenna.formats.guide import Credit, EpisodeNum, GuideChannel, ParseWarning, Programme, Text
+from antenna.formats.xmltv_stream import Guarded, open_stream
+from antenna.formats.xmltv_time import parse_time_warning
 
 MAX_WARNINGS = 200
 CREDIT_ROLES = (
@@ -33,13 +33,6 @@ CREDIT_ROLES = (
 _CREDIT_ROLES = frozenset(CREDIT_ROLES)
 _TEXT_TAGS = frozenset({"title", "desc", "sub-title", "category", "keyword"})
 _LENGTH_UNITS = {"seconds": 1, "minutes": 60, "hours": 3600}
-_GZIP = b"\x1f\x8b"
-_XZ = b"\xfd7zXZ\x00"
-_BZIP2 = b"BZh"
-# Digits (an initial substring of YYYYMMDDhhmmss) then an optional zone, with or without a space.
-_TIME = re.compile(r"(\d{8,14})\s*(\S*)")
-_NUMERIC_ZONE = re.compile(r"([+-])(\d\d):?(\d\d)")
-_UTC_WORDS = frozenset({"UTC", "GMT", "Z", "+0000", "-0000"})
 _SWEEP = 256  # emptied elements dropped per call
 _TIME_CACHE_SIZE = 1 << 15  # a week of a big guide has ~9k distinct times
 # What a broken stream can raise besides a syntax error: decompressors, encodings, lxml itself.
@@ -72,118 +65,6 @@ class ReadStats:
             self.warnings.append(ParseWarning(where, message))
         else:
             self.more_warnings += 1
-
-
-class _Prefixed(io.RawIOBase):
-    """Serve the sniffed head bytes again, then the rest of the underlying stream."""
-
-    def __init__(self, head: bytes, raw: BinaryIO) -> None:
-        super().__init__()
-        self._head = head
-        self._raw = raw
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        size = len(buffer)
-        if self._head:
-            data, self._head = self._head[:size], self._head[size:]
-        else:
-            data = self._raw.read(size)
-        buffer[: len(data)] = data
-        return len(data)
-
-
-class _Guarded:
-    """Turn a failing read (truncated gzip, dropped connection) into an end of data, remembering why.
-
-    libxml2 then parses every byte that did arrive, so the programmes before the break are still yielded.
-    """
-
-    def __init__(self, stream: BinaryIO) -> None:
-        self._stream = stream
-        self.error: BaseException | None = None
-
-    def read(self, size: int = -1) -> bytes:
-        if self.error is not None:
-            return b""
-        try:
-            return self._stream.read(size)
-        except (OSError, EOFError, lzma.LZMAError, zlib.error) as exc:
-            self.error = exc
-            return b""
-
-
-def open_stream(raw: BinaryIO) -> BinaryIO:
-    """Return a stream of the XML in raw, decompressing gzip, xz or bzip2 by their magic bytes."""
-    head = b""
-    while len(head) < 6:  # a pipe or socket may return fewer bytes than asked without being at the end
-        more = raw.read(6 - len(head))
-        if not more:
-            break
-        head += more
-    stream = io.BufferedReader(_Prefixed(head, raw), buffer_size=1 << 16)
-    if head.startswith(_GZIP):
-        import gzip
-
-        return cast(BinaryIO, gzip.GzipFile(fileobj=stream, mode="rb"))
-    if head.startswith(_XZ):
-        return cast(BinaryIO, lzma.LZMAFile(stream))
-    if head.startswith(_BZIP2):
-        import bz2
-
-        return cast(BinaryIO, bz2.BZ2File(stream))
-    return stream
-
-
-def _zone(text: str, tz: tzinfo) -> tuple[tzinfo | None, str]:
-    """Return the zone a time suffix names and a warning for unusual spellings; None when unreadable."""
-    if not text:
-        return tz, ""
-    if text in _UTC_WORDS:
-        return UTC, ""
-    m = _NUMERIC_ZONE.fullmatch(text)
-    if m:
-        hours, minutes = int(m[2]), int(m[3])
-        if hours > 23 or minutes > 59:
-            return None, ""
-        offset = timedelta(hours=hours, minutes=minutes) * (-1 if m[1] == "-" else 1)
-        return timezone(offset), (f"zone {text!r} should be written ±hhmm" if ":" in text else "")
-    if text.isalpha():
-        # Abbreviations are ambiguous (CST is China, Cuba and US Central), so the configured zone wins.
-        return tz, f"zone {text!r} is a name, not an offset; read in {tz}"
-    return None, ""
-
-
-def parse_time_warning(text: str, tz: tzinfo) -> tuple[datetime | None, str]:
-    """Parse an XMLTV time into UTC; also return a warning ("" when none). None when unreadable."""
-    m = _TIME.fullmatch(text.strip())
-    if m is None or len(m[1]) % 2:
-        return None, ""
-    digits = m[1]
-    zone, warning = _zone(m[2], tz)
-    if zone is None:
-        return None, ""
-    try:
-        local = datetime(
-            int(digits[0:4]),
-            int(digits[4:6]),
-            int(digits[6:8]),
-            int(digits[8:10] or 0),
-            int(digits[10:12] or 0),
-            int(digits[12:14] or 0),
-            tzinfo=zone,
-        )
-        # astimezone resolves DST gaps and folds of zoneinfo zones (fold=0: the earlier offset).
-        return local.astimezone(UTC), warning
-    except (ValueError, OverflowError):
-        return None, ""
-
-
-def parse_time(text: str, tz: tzinfo) -> datetime | None:
-    """Parse "YYYYMMDDhhmmss ±hhmm" (or an initial substring, zone optional and read in tz) into UTC."""
-    return parse_time_warning(text, tz)[0]
 
 
 class _Times:
@@ -418,7 +299,7 @@ def _syntax_error(exc: Any, read_error: BaseException | None) -> GuideError:
 
 def _elements(raw: BinaryIO, stats: ReadStats) -> Iterator[Any]:
     """Yield each finished <channel> and <programme> element; it is cleared once the consumer moves on."""
-    source = _Guarded(open_stream(raw))
+    source = Guarded(open_stream(raw))
     events = etree.iterparse(
         source,
         events=("end",),

@@ -18,15 +18,8 @@ from antenna.formats.detect import describe, detect
 from antenna.formats.guide import GuideChannel, ParseWarning, Programme
 from antenna.formats.jsonm3u import parse_jsonm3u
 from antenna.formats.jsontv import parse_jsontv
-from antenna.formats.m3u import (
-    M3UEntry,
-    M3URecord,
-    decode_lines,
-    iter_m3u,
-    iter_m3u_records,
-    line_blocks,
-    render_m3u,
-)
+from antenna.formats.m3u import M3UEntry, M3URecord, decode_lines, iter_m3u, iter_m3u_records, line_blocks
+from antenna.formats.m3u_write import render_m3u
 from antenna.formats.xmltv import (
     ReadStats,
     open_stream,

@@ -9,7 +9,7 @@ from pathlib import Path
 from antenna.clients.xtream import XtreamAccount, XtreamClient
 from antenna.db.repos.plex import Columns
 from antenna.errors import UserError
-from antenna.formats.m3u import render_m3u
+from antenna.formats.m3u_write import render_m3u
 from antenna.fs import atomic_writer, ensure_dir
 from antenna.iptv.command_source import run_command_to
 from antenna.iptv.models import SourceKind

@@ -16,7 +16,8 @@ from collections import deque
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from antenna.formats.m3u import M3URecord, format_entry, format_header, format_value, one_line
+from antenna.formats.m3u import M3URecord
+from antenna.formats.m3u_write import format_entry, format_header, format_value, one_line
 from antenna.iptv.models import Override, SourceConfig, plex_safe_id
 from antenna.iptv.number_scan import Candidate, Unread
 from antenna.iptv.plan import PLAYLIST_ATTRS, absolute, keep_name, number_or_empty, sort_key
