@@ -206,3 +206,50 @@ def test_written_guide_passes_tv_validate_file(
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def _five_minute_guide(start: datetime, channels: dict[str, tuple[int, int]]) -> bytes:
+    """Five-minute programmes per channel id, from programme `first` to `last` (exclusive) after start."""
+    parts = ['<?xml version="1.0" encoding="UTF-8"?>', "<tv>"]
+    parts += [f'<channel id="{cid}"><display-name>{cid}</display-name></channel>' for cid in channels]
+    for cid, (first, last) in channels.items():
+        for n in range(first, last):
+            at, end = start + timedelta(minutes=5 * n), start + timedelta(minutes=5 * n + 5)
+            parts.append(
+                f'<programme start="{at:%Y%m%d%H%M%S} +0000" stop="{end:%Y%m%d%H%M%S} +0000" channel="{cid}">'
+                f"<title>{cid} {n}</title><category>News</category></programme>"
+            )
+    parts.append("</tv>")
+    return "\n".join(parts).encode()
+
+
+def test_big_guides_from_two_sources_merge_in_the_worker(container: Container, provider: Provider) -> None:
+    """Guides bigger than a batch: the worker merges both sources in priority order (the second only fills
+    the first's gaps), the .gz matches the plain guide, and the worker's file is gone afterwards."""
+    from antenna.iptv.finisher import BATCH
+
+    start = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=1)
+    count = 1900  # five-minute programmes per channel: 158 hours, inside the 7-day window
+    half = count // 2
+    assert count + half > BATCH  # the worker starts during the first source
+    # The first guide has two.uk and the first half of one.uk; the second has both whole.
+    provider.files["/first.xml"] = _five_minute_guide(start, {"one.uk": (0, half), "two.uk": (0, count)})
+    provider.files["/second.xml"] = _five_minute_guide(start, {"one.uk": (0, count), "two.uk": (0, count)})
+    iptv = container.iptv
+    iptv.add_source("Provider", "url", f"{provider.base}/list.m3u", role="channels")
+    iptv.add_source("First", "url", f"{provider.base}/first.xml", role="guide", priority=1)
+    iptv.add_source("Second", "url", f"{provider.base}/second.xml", role="guide", priority=2)
+
+    report = iptv.refresh()
+    assert {s.status for s in report.sources} == {"ok"}
+    assert report.programmes == 2 * count  # one.uk: half from each source; two.uk: all from the first
+    xml = iptv.guide_path.read_bytes()
+    assert gzip.decompress(iptv.guide_gz_path.read_bytes()) == xml
+    doc = etree.fromstring(xml)
+    one = [p for p in doc.iterfind("programme") if p.get("channel") == "C1.1.antenna"]
+    assert [p.findtext("title") for p in one] == [f"one.uk {n}" for n in range(count)]
+    guided = [p for p in doc.iterfind("programme") if p.get("channel") != "C3.3.antenna"]  # 3: fillers
+    assert len(guided) == 2 * count
+    if DTD.exists():
+        assert etree.DTD(str(DTD)).validate(doc)
+    assert not list((iptv.root / "tmp").glob("antenna-guide-*"))
