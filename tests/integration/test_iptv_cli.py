@@ -129,6 +129,13 @@ def _big_guide(path: Path, per_channel: int) -> None:
     path.write_text("\n".join(parts))
 
 
+def _merge_guide(guide: Path, out: Path, scratch: Path, data_dir: Path) -> Result:
+    """Run the offline merge of one guide with TMPDIR in scratch (made here), so leftovers can be seen."""
+    scratch.mkdir()
+    env = {"TMPDIR": str(scratch)}
+    return run_cli(data_dir, "iptv", "merge", str(guide), "--xmltv", str(out), "--json", env=env)
+
+
 def test_offline_merge_of_a_guide_bigger_than_a_batch_uses_the_worker(tmp_path: Path, data_dir: Path) -> None:
     """Several batches of programmes: merged by the spawned worker, copied into the output in order."""
     from lxml import etree
@@ -137,23 +144,8 @@ def test_offline_merge_of_a_guide_bigger_than_a_batch_uses_the_worker(tmp_path: 
 
     per_channel = 2 * BATCH // 3 + 10  # three channels make more than two batches
     _big_guide(tmp_path / "guide.xml", per_channel)
-    out = tmp_path / "out.xml"
-    scratch = tmp_path / "scratch"
-    scratch.mkdir()
-    report = json.loads(
-        ok(
-            run_cli(
-                data_dir,
-                "iptv",
-                "merge",
-                str(tmp_path / "guide.xml"),
-                "--xmltv",
-                str(out),
-                "--json",
-                env={"TMPDIR": str(scratch)},
-            )
-        )
-    )
+    out, scratch = tmp_path / "out.xml", tmp_path / "scratch"
+    report = json.loads(ok(_merge_guide(tmp_path / "guide.xml", out, scratch, data_dir)))
     assert report["programmes"] == 3 * per_channel
     doc = etree.parse(str(out))
     programmes = doc.findall("programme")
@@ -174,18 +166,8 @@ def test_offline_merge_of_a_big_guide_cut_short_fails_cleanly(tmp_path: Path, da
     _big_guide(tmp_path / "guide.xml", 2 * BATCH)
     data = (tmp_path / "guide.xml").read_bytes()
     (tmp_path / "guide.xml").write_bytes(data[: len(data) * 2 // 3])
-    scratch = tmp_path / "scratch"
-    scratch.mkdir()
-    out = tmp_path / "out.xml"
-    result = run_cli(
-        data_dir,
-        "iptv",
-        "merge",
-        str(tmp_path / "guide.xml"),
-        "--xmltv",
-        str(out),
-        env={"TMPDIR": str(scratch)},
-    )
+    out, scratch = tmp_path / "out.xml", tmp_path / "scratch"
+    result = _merge_guide(tmp_path / "guide.xml", out, scratch, data_dir)
     assert result.returncode == 2, result.stderr
     assert "truncated" in result.stderr
     assert "Traceback" not in result.stderr

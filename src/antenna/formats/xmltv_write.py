@@ -134,29 +134,11 @@ class XmltvWriter:
             self._raw.clear()
             self._raw_size = 0
 
-    def raw_programme(self, element: bytes) -> None:
-        """Write a <programme> serialised elsewhere (already DTD-correct UTF-8), after every channel."""
-        self._check_open()
-        self._programmes_started = True
-        if self._parts:  # keep the document's order: text written before comes first
-            self._out.write("".join(self._parts).encode("utf-8"))
-            self._parts.clear()
-            self._size = 0
-        self._raw += (b"  ", element, b"\n")  # joined once per megabyte, not copied per programme
-        self._raw_size += len(element) + 3
-        if self._raw_size >= _CHUNK:
-            self._flush()
-        self.programmes += 1
-
     def raw_block(self, block: bytes, count: int) -> None:
-        """Write count <programme>s serialised elsewhere, each already indented and ended by a newline."""
-        self._check_open()
-        self._programmes_started = True
-        if self._parts:
-            self._out.write("".join(self._parts).encode("utf-8"))
-            self._parts.clear()
-            self._size = 0
-        self._raw.append(block)
+        """Write count <programme>s serialised elsewhere (DTD-correct UTF-8, each indented and ended by a
+        newline), after every channel."""
+        self._start_programmes()
+        self._raw.append(block)  # joined once per megabyte, not copied per block
         self._raw_size += len(block)
         if self._raw_size >= _CHUNK:
             self._flush()
@@ -164,14 +146,17 @@ class XmltvWriter:
 
     def raw_outside(self, count: int) -> None:
         """Flush everything buffered, for count <programme>s to be copied into the stream by the caller."""
+        self._start_programmes()
+        self._flush()
+        self.programmes += count
+
+    def _start_programmes(self) -> None:
         self._check_open()
         self._programmes_started = True
-        if self._parts:
+        if self._parts:  # keep the document's order: text written before comes first
             self._out.write("".join(self._parts).encode("utf-8"))
             self._parts.clear()
             self._size = 0
-        self._flush()
-        self.programmes += count
 
     def _check_open(self) -> None:
         if not self._open:
