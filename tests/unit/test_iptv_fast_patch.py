@@ -33,8 +33,9 @@ def _canonical(el: Any) -> tuple[Any, ...]:
 
 def both(xml: str, stop: datetime | None = START + timedelta(hours=1)) -> tuple[bytes | None, bytes | None]:
     """Return (fast, element path) for one programme."""
-    data, head, aired = plex_xml.prepare(etree.fromstring(xml), "C1.1.antenna", START, stop)
-    return plex_xml.finish(data, head, aired), plex_xml.finish(data, head, aired, fast=False)
+    el = etree.fromstring(xml)
+    fast = plex_xml.rewrite(el, "C1.1.antenna", START, stop)
+    return fast, plex_xml.rewrite(etree.fromstring(xml), "C1.1.antenna", START, stop, fast=False)
 
 
 def same(xml: str) -> bytes | None:
@@ -53,8 +54,9 @@ def test_usual_programme_is_patched_without_the_element_path() -> None:
         "    <credits><actor>A<url>u</url></actor></credits>\n"
         '    <category lang="de">Zeichentrick</category>\n    <icon src="i.png"/>\n  </programme>'
     )
-    data, head, aired = plex_xml.prepare(etree.fromstring(xml), "C1.1.antenna", START, None)
-    patched = fast_patch.patch(head + data[data.find(b">") + 1 :], aired, "en")
+    data = etree.tostring(etree.fromstring(xml), encoding="utf-8")
+    tagged, aired = plex_xml.retag(data, "C1.1.antenna", int(START.timestamp()), -1)
+    patched = fast_patch.patch(tagged, aired, "en")
     assert isinstance(patched, bytes)
     el = etree.fromstring(patched)
     assert [c.tag for c in el] == ["title", "desc", "credits", "category", "category", "icon", "episode-num"]

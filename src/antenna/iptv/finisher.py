@@ -60,7 +60,7 @@ def merge_batch(
         start, stop = times[2 * index], times[2 * index + 1]
         for channel_id in accept(source_id, channel, start, stop, later):
             tagged, aired = retag(data, channel_id, start, stop)
-            done = finish(tagged, b"", aired, lang=lang)
+            done = finish(tagged, aired, lang=lang)
             if done is None:
                 merger.untitled += 1
             else:
@@ -105,10 +105,10 @@ def _merge_into(conn: Connection, path: str, lang: str) -> None:
 class GuidePipe:
     """Takes the programmes of guide sources in priority order and hands back Plex programme blocks.
 
-    Without a worker, each full batch is merged here at once. With one, batches go down a pipe (its buffer is
-    the only queue: a busy worker makes the sender wait, so memory stays flat) and the worker writes a
-    temporary file, which flush hands back at the end. The worker answers only after the last batch, so
-    neither side can wait on the other while the other waits on the pipe.
+    Without a worker, each full batch is merged here at once. With one, a sender thread writes batches down a
+    pipe; at most QUEUED wait for it, so a busy worker makes the reader wait and memory stays flat. The worker
+    writes a temporary file, which flush hands back at the end. The worker answers only after the last
+    batch, so neither side can wait on the other while the other waits on the pipe.
     """
 
     def __init__(
@@ -260,5 +260,8 @@ class GuidePipe:
         self._sender = None
 
     def _failed(self) -> GuideError:
-        code = self._worker.exitcode if self._worker is not None else None
+        code = None
+        if self._worker is not None:
+            self._worker.join(timeout=1)  # a dead worker's exit code is known once it is reaped
+            code = self._worker.exitcode
         return GuideError(f"the guide worker stopped unexpectedly (exit code {code})")

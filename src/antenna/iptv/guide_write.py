@@ -121,7 +121,6 @@ def _kernel_copy(src: BinaryIO, out: BinaryIO, size: int) -> bool:
         if not stat.S_ISREG(os.fstat(out.fileno()).st_mode):
             return False
         out.flush()
-        copied = 0
         while copied < size:
             sent = os.copy_file_range(src.fileno(), out.fileno(), size - copied, copied)
             if sent == 0:

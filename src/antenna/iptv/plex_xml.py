@@ -24,8 +24,6 @@ from antenna.formats.xmltv import format_time
 from antenna.iptv import fast_patch, plan
 from antenna.iptv.programme_dtd import EPISODE_SYSTEMS, LANG_TAGS, PROGRAMME_ATTRS, RANK, SINGLE
 
-_time = functools.lru_cache(maxsize=1 << 15)(format_time)
-
 
 def _insert(el: Any, new: Any) -> None:
     """Move new (el's last child) where xmltv.dtd wants it: after every child of the same or lower rank."""
@@ -39,43 +37,8 @@ def _insert(el: Any, new: Any) -> None:
         child.addnext(new)
 
 
-@functools.lru_cache(maxsize=1 << 15)
-def _aired(start: datetime) -> str:
-    return f"{start:%Y-%m-%d %H:%M:%S}"
-
-
 def _sorted(el: Any) -> None:
     el[:] = sorted(el, key=lambda child: RANK.get(child.tag, len(RANK)))  # stable: same-rank order is kept
-
-
-_PLAIN_ATTRS = frozenset({"start", "stop", "channel"})
-
-
-def prepare(el: Any, channel_id: str, start: datetime, stop: datetime | None) -> tuple[bytes, bytes, str]:
-    """Serialise a programme element for finish: (its XML, a start tag to put in place of its own, its start).
-
-    The start tag carries our channel id and the UTC times; it is b"" when the element's attributes were
-    rewritten in place instead (attributes other than start/stop/channel). Setting three attributes through
-    lxml costs more than formatting the tag, and finish may run in another process.
-    """
-    names = el.keys()
-    if not _PLAIN_ATTRS.issuperset(names):
-        for name in names:
-            if name not in PROGRAMME_ATTRS:
-                del el.attrib[name]  # e.g. IPTV Simple's catchup-id: not in the DTD
-        el.set("start", _time(start))
-        if stop is not None:
-            el.set("stop", _time(stop))
-        el.set("channel", channel_id)
-        return etree.tostring(el, encoding="utf-8", with_tail=False), b"", _aired(start)
-    head = b'<programme start="' + _time_bytes(start)
-    if stop is not None:
-        head += b'" stop="' + _time_bytes(stop)
-    return (
-        etree.tostring(el, encoding="utf-8", with_tail=False),
-        head + _channel_end(channel_id),
-        _aired(start),
-    )
 
 
 _ATTRIBUTE = re.compile(rb' ([^\s=]+)="([^"]*)"')
@@ -105,17 +68,12 @@ def retag(data: bytes, channel_id: str, start: int, stop: int) -> tuple[bytes, s
 
 @functools.lru_cache(maxsize=1 << 15)
 def _epoch_bytes(at: int) -> bytes:
-    return _time_bytes(datetime.fromtimestamp(at, UTC))
+    return format_time(datetime.fromtimestamp(at, UTC)).encode()
 
 
 @functools.lru_cache(maxsize=1 << 15)
 def _epoch_aired(at: int) -> str:
-    return _aired(datetime.fromtimestamp(at, UTC))
-
-
-@functools.lru_cache(maxsize=1 << 15)
-def _time_bytes(at: datetime) -> bytes:
-    return _time(at).encode()
+    return f"{datetime.fromtimestamp(at, UTC):%Y-%m-%d %H:%M:%S}"
 
 
 @functools.lru_cache(maxsize=1 << 12)
@@ -126,14 +84,11 @@ def _channel_end(channel_id: str) -> bytes:
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True, remove_blank_text=False)
 
 
-def finish(data: bytes, head: bytes, aired: str, *, lang: str = "en", fast: bool = True) -> bytes | None:
-    """Apply the children's rules to a prepared programme; None when it has no title.
+def finish(data: bytes, aired: str, *, lang: str = "en", fast: bool = True) -> bytes | None:
+    """Apply the children's rules to a retagged programme; None when it has no title.
 
-    head and aired are prepare's; with fast=False the element path is always taken (tests compare both).
+    aired is retag's; with fast=False the element path is always taken (tests compare both paths).
     """
-    if head:
-        end = data.find(b">") + 1
-        data = head[:-1] + b"/>" if data[end - 2 : end] == b"/>" else head + data[end:]
     if fast:
         patched = fast_patch.patch(data, aired, lang)
         if patched is not fast_patch.SLOW:
@@ -144,9 +99,14 @@ def finish(data: bytes, head: bytes, aired: str, *, lang: str = "en", fast: bool
 def rewrite(
     el: Any, channel_id: str, start: datetime, stop: datetime | None, *, lang: str = "en", fast: bool = True
 ) -> bytes | None:
-    """Rewrite a programme element for Plex and return it serialised; None when it has no title."""
-    data, head, aired = prepare(el, channel_id, start, stop)
-    return finish(data, head, aired, lang=lang, fast=fast)
+    """Rewrite a programme element for Plex and return it serialised; None when it has no title.
+
+    The merge does the same in steps (serialise, retag, finish), the last two maybe in another process.
+    """
+    data = etree.tostring(el, encoding="utf-8", with_tail=False)
+    stop_at = int(stop.timestamp()) if stop is not None else -1
+    tagged, aired = retag(data, channel_id, int(start.timestamp()), stop_at)
+    return finish(tagged, aired, lang=lang, fast=fast)
 
 
 def _rewrite_children(el: Any, aired: str, lang: str) -> bytes | None:
