@@ -5,8 +5,8 @@ a 370k-programme merge. Here the serialised bytes are split into their top-level
 the child-tag sequence is looked up in a cache of shapes (DTD order, where each addition goes), and the few
 additions are spliced in. Whatever this cannot handle exactly returns SLOW and the caller takes the element
 path: children out of DTD order or outside the DTD, a repeated single element, attributes other than `lang`
-on text elements, markup inside a title or category, text between children, a Plex category that would
-have to be moved from further down.
+on text elements, markup inside a title or category, an empty first title. Text between children, which
+xmltv.dtd does not allow, is dropped.
 
 The rules are those of plex_xml (tests compare the two paths on the same input).
 """
