@@ -240,9 +240,14 @@ def test_big_guides_from_two_sources_merge_in_the_worker(container: Container, p
     iptv.add_source("First", "url", f"{provider.base}/first.xml", role="guide", priority=1)
     iptv.add_source("Second", "url", f"{provider.base}/second.xml", role="guide", priority=2)
 
-    report = iptv.refresh()
+    steps: list[tuple[int, int, str]] = []
+    report = iptv.refresh(progress=lambda done, total, message: steps.append((done, total, message)))
     assert {s.status for s in report.sources} == {"ok"}
     assert report.programmes == 2 * count  # one.uk: half from each source; two.uk: all from the first
+    merging = [(done, total) for done, total, message in steps if message.startswith("merging the guide")]
+    assert {m for _, _, m in steps} >= {"merging the guide from First", "merging the guide from Second"}
+    assert merging == sorted(merging)  # the bar only moves forward
+    assert all(done <= total for done, total in merging)
     xml = iptv.guide_path.read_bytes()
     assert gzip.decompress(iptv.guide_gz_path.read_bytes()) == xml
     doc = etree.fromstring(xml)
@@ -252,4 +257,33 @@ def test_big_guides_from_two_sources_merge_in_the_worker(container: Container, p
     assert len(guided) == 2 * count
     if DTD.exists():
         assert etree.DTD(str(DTD)).validate(doc)
+    assert not list((iptv.root / "tmp").glob("antenna-guide-*"))
+
+
+def test_a_refresh_cancelled_during_a_big_guide_keeps_the_last_outputs(
+    container: Container, provider: Provider
+) -> None:
+    """Cancelled while the worker merges: the job stops, the previous outputs stay, no worker file is left."""
+    from antenna.jobs.models import JobCancelled
+
+    start = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=1)
+    iptv = container.iptv
+    iptv.add_source("Provider", "url", f"{provider.base}/list.m3u", role="channels")
+    iptv.add_source("Guide", "url", f"{provider.base}/guide.xml", role="guide")
+    iptv.refresh()
+    before = iptv.guide_path.read_bytes()
+    # More programmes than one progress tick (TICK): the second tick comes after a batch went to the worker.
+    provider.files["/guide.xml"] = _five_minute_guide(start, {"one.uk": (0, 2200), "two.uk": (0, 2200)})
+    calls = 0
+
+    def cancel_at_the_second_guide_tick() -> None:
+        nonlocal calls
+        calls += 1
+        if calls > 4:  # two fetches, the merge step, the first guide tick
+            raise JobCancelled("job 1 was cancelled")
+
+    with pytest.raises(JobCancelled):
+        iptv.refresh(check_cancelled=cancel_at_the_second_guide_tick)
+    assert calls == 5
+    assert iptv.guide_path.read_bytes() == before
     assert not list((iptv.root / "tmp").glob("antenna-guide-*"))

@@ -6,18 +6,21 @@ import io
 import os
 import shutil
 import stat
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, BinaryIO, cast
 
 from lxml import etree  # type: ignore[import-untyped,unused-ignore]
 
-from antenna.formats.xmltv import ReadStats, XmltvWriter, read_programme_elements
+from antenna.formats.xmltv import ReadStats, XmltvWriter, open_stream, read_programme_elements
 from antenna.iptv import plan
-from antenna.iptv.engine import Merged, batch_gc, opened, read_programmes
+from antenna.iptv.engine import Merged, batch_gc, read_programmes
 from antenna.iptv.finisher import GuidePipe
 from antenna.iptv.guide_merge import GuideMerger
+
+Progress = Callable[[float, str], None]  # (share of the source read, source name)
+TICK = 4096  # programmes between progress calls
 
 
 def write_guide(
@@ -28,17 +31,27 @@ def write_guide(
     days: int,
     lang: str = "en",
     temp_dir: Path | None = None,
+    progress: Progress | None = None,
 ) -> tuple[GuideMerger, int]:
     """Stream the Plex XMLTV into every out (plain and gzip streams, say); return the merger and warnings.
 
-    temp_dir holds the finishing worker's file on a big guide (default: the system's temp dir).
+    temp_dir holds the finishing worker's file on a big guide (default: the system's temp dir). progress is
+    called every few thousand programmes with how much of the guide sources has been read (0..1) and the name
+    of the one being read; an exception it raises (a cancelled job) stops the merge, and the worker with it.
     """
     with batch_gc():
-        return _write_guide(merged, outs, now=now, days=days, lang=lang, temp_dir=temp_dir)
+        return _write_guide(merged, outs, now=now, days=days, lang=lang, temp_dir=temp_dir, progress=progress)
 
 
 def _write_guide(
-    merged: Merged, outs: Sequence[BinaryIO], *, now: datetime, days: int, lang: str, temp_dir: Path | None
+    merged: Merged,
+    outs: Sequence[BinaryIO],
+    *,
+    now: datetime,
+    days: int,
+    lang: str,
+    temp_dir: Path | None,
+    progress: Progress | None,
 ) -> tuple[GuideMerger, int]:
     merger = GuideMerger(
         merged.channels,
@@ -59,7 +72,7 @@ def _write_guide(
         for channel in merged.channels:
             if channel.enabled:
                 writer.channel(plan.guide_channel(channel))
-        for source in guides:
+        for number, source in enumerate(guides):
             stats = ReadStats()
             wanted = merger.wanted(source.config.id)
             if source.kind == "jsontv":
@@ -68,11 +81,20 @@ def _write_guide(
             else:
                 for block, count in pipe.begin(source.config.id):
                     writer.raw_block(block, count)
-                with opened(source.path) as stream:
+                with source.path.open("rb") as raw:
+                    size = max(1, os.fstat(raw.fileno()).st_size)
+                    name = source.config.name
+
+                    def tick(
+                        raw: BinaryIO = raw, size: int = size, name: str = name, number: int = number
+                    ) -> None:
+                        if progress is not None:  # each guide source its share; compressed bytes for a .gz
+                            progress((number + min(1.0, raw.tell() / size)) / len(guides), name)
+
                     elements = read_programme_elements(
-                        stream, tz=source.tz or UTC, channels=wanted, stats=stats
+                        open_stream(raw), tz=source.tz or UTC, channels=wanted, stats=stats
                     )
-                    for block, count in _read_into(pipe, merger, elements):
+                    for block, count in _read_into(pipe, merger, elements, tick):
                         writer.raw_block(block, count)
             warnings += stats.skipped + len(stats.warnings)
         for finished, count in pipe.flush():
@@ -89,12 +111,17 @@ def _write_guide(
 
 
 def _read_into(
-    pipe: GuidePipe, merger: GuideMerger, elements: Iterator[tuple[Any, str, datetime, datetime | None]]
+    pipe: GuidePipe,
+    merger: GuideMerger,
+    elements: Iterator[tuple[Any, str, datetime, datetime | None]],
+    tick: Callable[[], None],
 ) -> Iterator[tuple[bytes, int]]:
     """Serialise each programme in the merge window into the pipe; yield the blocks it hands back."""
     low, high = merger.window
     epoch, add, tostring = merger.epoch, pipe.add, etree.tostring
-    for el, channel, start_at, stop_at in elements:
+    for index, (el, channel, start_at, stop_at) in enumerate(elements):
+        if not index % TICK:
+            tick()
         start = epoch(start_at)
         stop = epoch(stop_at) if stop_at is not None else -1
         if start >= high or max(start, stop) <= low:

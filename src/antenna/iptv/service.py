@@ -322,8 +322,14 @@ class IptvService:
             statuses[row["id"]] = self._fetch(row)
         check_cancelled()
         progress(len(targets), len(targets) + 1, "merging")
-        report = self.rebuild(statuses)
-        progress(len(targets) + 1, len(targets) + 1, "done")
+        steps = len(targets) + 1
+
+        def merging(share: float, name: str) -> None:
+            check_cancelled()  # a cancelled refresh stops mid-guide; the last good outputs stay
+            progress(round((len(targets) + share) * 100), steps * 100, f"merging the guide from {name}")
+
+        report = self.rebuild(statuses, on_guide=merging)
+        progress(steps, steps, "done")
         return report
 
     def _fetch(self, row: Columns) -> SourceReport:
@@ -363,8 +369,15 @@ class IptvService:
         )
         return SourceReport(row["id"], row["name"], status, kind, seconds)
 
-    def rebuild(self, statuses: Mapping[int, SourceReport] | None = None) -> MergeReport:
-        """Merge every enabled source's last good data and write the playlist, the guide and the report."""
+    def rebuild(
+        self,
+        statuses: Mapping[int, SourceReport] | None = None,
+        on_guide: Callable[[float, str], None] | None = None,
+    ) -> MergeReport:
+        """Merge every enabled source's last good data and write the playlist, the guide and the report.
+
+        on_guide hears how far the guide merge has read each XMLTV source (see guide_write.write_guide).
+        """
         files = []
         for row in self.repo.sources():
             path = self._data_path(row["id"])
@@ -382,7 +395,7 @@ class IptvService:
             scratch = self.root / "tmp"
             ensure_dir(scratch)
             merger, warnings = guide_write.write_guide(
-                merged, outs, now=now, days=self._days, temp_dir=scratch
+                merged, outs, now=now, days=self._days, temp_dir=scratch, progress=on_guide
             )
         previous = self._read_json("channels.json") or {}
         report = engine.report(merged, merger, previous.get("names", {}), warnings)
