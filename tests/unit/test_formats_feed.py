@@ -16,12 +16,12 @@ from antenna.errors import UserError
 from antenna.formats.feed import (
     Feed,
     FeedError,
-    html_to_text,
-    normalise_url,
     parse_date,
     parse_feed,
     parse_search_results,
 )
+from antenna.formats.feed_url import normalise_url
+from antenna.formats.html_text import html_to_text
 
 FEEDS = Path(__file__).parent.parent / "fixtures" / "feeds"
 NOW = datetime(2025, 1, 1, 12, 0, tzinfo=UTC)

@@ -9,7 +9,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from antenna.formats.feed import safe_xml
 from antenna.formats.nfo import (
     EpisodeInfo,
     NfoError,
@@ -20,6 +19,7 @@ from antenna.formats.nfo import (
     render_tvshow_nfo,
     xml_text,
 )
+from antenna.formats.safe_xml import safe_xml
 
 GOLDEN = Path(__file__).parent.parent / "fixtures" / "nfo"
 

@@ -9,8 +9,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from antenna.formats.feed import normalise_url, safe_xml
+from antenna.formats.feed_url import normalise_url
 from antenna.formats.opml import OpmlError, OpmlFeed, parse_opml, render_opml
+from antenna.formats.safe_xml import safe_xml
 
 OPML = Path(__file__).parent.parent / "fixtures" / "opml"
 NOW = datetime(2024, 3, 17, 10, 30, tzinfo=UTC)

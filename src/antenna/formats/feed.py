@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import io
 import json
 import re
@@ -11,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_tz
 from typing import Any
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from urllib.parse import urljoin
 
 import podcastparser
 
@@ -19,6 +18,9 @@ import podcastparser
 from lxml import etree  # type: ignore[import-untyped,unused-ignore]
 
 from antenna.errors import UserError
+from antenna.formats.feed_url import display_url, normalise_url
+from antenna.formats.html_text import html_to_text, tidy_text
+from antenna.formats.safe_xml import safe_xml
 
 _ATOM = "{http://www.w3.org/2005/Atom}"
 _ITUNES = ("{http://www.itunes.com/dtds/podcast-1.0.dtd}", "{http://www.itunes.com/DTDs/Podcast-1.0.dtd}")
@@ -29,19 +31,7 @@ _MARK = "antenna-item:"
 _HTML_PAGE = re.compile(
     rb"\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html[\s>])", re.I | re.S
 )
-_LOOKS_HTML = re.compile(r"<[a-z][a-z0-9]*(?:\s[^>]*)?/?>|</[a-z][a-z0-9]*\s*>|&#?\w+;", re.I)
 _ISO_START = re.compile(r"\d{4}-\d\d")
-_WHITESPACE = re.compile(r"\s+")
-_SPACES = re.compile(r"[^\S\n]+")
-_BLANK_LINES = re.compile(r"\n{3,}")
-# What urlsplit and str.strip remove from a URL's ends.
-_URL_EDGES = re.compile(r"^[\s\x00-\x20]+|[\s\x00-\x20]+$")
-_DEFAULT_PORTS = {"http": "80", "https": "443"}
-_HOST_PORT = re.compile(r"(\[[^\]]*\]|[^:]*)(?::(\d*))?")
-_BLOCK_TAGS = frozenset(
-    {"p", "div", "ul", "ol", "table", "tr", "blockquote", "pre", "section", "article", "header", "footer"}
-    | {"h1", "h2", "h3", "h4", "h5", "h6", "dl", "dt", "dd", "hr", "figure", "figcaption", "address"}
-)
 # What podcastparser can raise on well-formed XML it dislikes; FeedParseError is a ValueError.
 # What podcastparser.parse_time reads without logging a warning or overflowing int().
 _DURATION = re.compile(r"[0-9]{1,9}(?::[0-9]{1,2}){0,2}(?:\.[0-9]{1,9})?")
@@ -109,86 +99,6 @@ class _Draft:
     fields: dict[str, Any]
 
 
-def normalise_url(url: str) -> str:
-    """Return a URL in one canonical spelling for duplicate detection (the query is kept)."""
-    # Dropping a fragment or a port can expose more to strip ("a/\x08#"), so repeat until nothing changes.
-    for _ in range(8):
-        url, previous = _normalise_once(url), url
-        if url == previous:
-            break
-    return url
-
-
-def _normalise_once(url: str) -> str:
-    url = _URL_EDGES.sub("", url)
-    try:
-        parts = urlsplit(url)
-    except ValueError:  # "http://[broken": nothing to canonicalise
-        return url
-    scheme = parts.scheme.lower()
-    if scheme in ("feed", "itpc", "itms", "pcast"):  # podcast-app schemes that mean plain http
-        scheme = "http"
-    userinfo, at, hostport = parts.netloc.rpartition("@")
-    m = _HOST_PORT.fullmatch(hostport)
-    host, port = (m.group(1), m.group(2) or "") if m else (hostport, "")
-    port = port.lstrip("0") or ("0" if port else "")
-    if port == _DEFAULT_PORTS.get(scheme):
-        port = ""
-    netloc = f"{userinfo}{at}{host.lower()}" + (f":{port}" if port else "")
-    return urlunsplit((scheme, netloc, parts.path.rstrip("/"), parts.query, ""))
-
-
-def _display(url: str) -> str:
-    """Return the URL for a message without credentials or query (private feeds carry tokens there)."""
-    try:
-        parts = urlsplit(url.strip())
-    except ValueError:
-        return "the feed"
-    host = parts.netloc.rpartition("@")[2]
-    return urlunsplit((parts.scheme, host, parts.path, "…" if parts.query else "", "")) or "the feed"
-
-
-_DROPPED = re.compile(r"<!--.*?(?:-->|\Z)|<(script|style)\b[^>]*>.*?(?:</\1\s*>|\Z)", re.I | re.S)
-_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)\b[^>]*>|<[!?][^>]*>")
-
-
-def _tag_text(match: re.Match[str]) -> str:
-    """Return what a tag becomes in plain text: line breaks for blocks, nothing for the rest."""
-    closing, name = match.group(1), (match.group(2) or "").lower()
-    if name == "br":
-        return "\n"
-    if name == "li":
-        return "\n" if closing else "\n• "
-    if name in _BLOCK_TAGS:
-        return "\n\n"
-    return ""
-
-
-def _tidy(text: str) -> str:
-    """Strip each line, squash spaces, keep at most one blank line in a row."""
-    lines = (
-        _SPACES.sub(" ", line).strip() for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    )
-    return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
-
-
-def html_to_text(text: str) -> str:
-    """Turn an HTML (or plain) description into plain text: tags stripped, entities decoded."""
-    if not _LOOKS_HTML.search(text):
-        return _tidy(text)
-    # Regexes, not an HTML parser: descriptions are small fragments and this runs for every episode of
-    # every checked feed, where html.parser was a quarter of the parse time.
-    text = _DROPPED.sub("", text)
-    parts: list[str] = []
-    last = 0
-    for match in _TAG.finditer(text):
-        parts.append(_WHITESPACE.sub(" ", html.unescape(text[last : match.start()])))
-        parts.append(_tag_text(match))
-        last = match.end()
-    parts.append(_WHITESPACE.sub(" ", html.unescape(text[last:])))
-    return _tidy("".join(parts))
-
-
 def parse_date(text: str) -> datetime | None:
     """Parse an RFC 822 or ISO 8601 date (any year, zone or not) into aware UTC; None when it is not one."""
     text = text.strip()
@@ -228,45 +138,16 @@ def _podcast_guid(channel: Any) -> str:
     return ""
 
 
-def safe_xml(data: bytes) -> tuple[Any, int]:
-    """Parse XML without loading, fetching or expanding anything; return the root and entities dropped."""
-    parser = etree.XMLParser(
-        resolve_entities=False,  # declared entities stay unexpanded references: no entity bombs
-        no_network=True,
-        load_dtd=False,
-        huge_tree=False,  # keeps libxml2's depth and text-size limits
-        remove_comments=True,
-        remove_pis=True,
-    )
-    try:
-        root = etree.fromstring(data, parser)
-    except (etree.LxmlError, ValueError, LookupError) as exc:
-        reason = " ".join(str(getattr(exc, "msg", None) or exc).split())  # one line: messages may hold "\n"
-        raise ValueError(reason or type(exc).__name__) from exc
-    if root is None:
-        raise ValueError("it holds no XML element")
-    found = list(root.iter(etree.Entity))
-    for ent in found:
-        # Removing a node removes its tail too; hand the tail to the previous node or the parent.
-        parent, prev, tail = ent.getparent(), ent.getprevious(), ent.tail or ""
-        if prev is not None:
-            prev.tail = (prev.tail or "") + tail
-        else:
-            parent.text = (parent.text or "") + tail
-        parent.remove(ent)
-    return root, len(found)
-
-
 def _xml_root(data: bytes, url: str) -> tuple[Any, int]:
     """Parse a feed safely; refuse HTML pages with a message that says so."""
     if not data.strip():
-        raise FeedError(f"{_display(url)} is empty, not a podcast feed.", "Check the feed address.")
+        raise FeedError(f"{display_url(url)} is empty, not a podcast feed.", "Check the feed address.")
     if _HTML_PAGE.match(data.lstrip(b"\xef\xbb\xbf")[:4096]):
         raise _html_page(url)
     try:
         root, dropped = safe_xml(data)
     except ValueError as exc:
-        raise FeedError(f"{_display(url)} is not a podcast feed: {exc}", _HINT) from exc
+        raise FeedError(f"{display_url(url)} is not a podcast feed: {exc}", _HINT) from exc
     if etree.QName(root).localname.lower() == "html":
         raise _html_page(url)
     return root, dropped
@@ -278,7 +159,7 @@ _HINT = "Check that the address is the podcast's RSS feed, not its web page."
 def _html_page(url: str) -> FeedError:
     """Return the error for a web page given where a feed was expected."""
     return FeedError(
-        f"{_display(url)} is an HTML page, not a podcast feed.",
+        f"{display_url(url)} is an HTML page, not a podcast feed.",
         "Open the page, find its RSS (or Subscribe) link and use that address.",
     )
 
@@ -287,7 +168,7 @@ def _read_rss(root: Any, url: str) -> tuple[dict[str, str], list[_Draft], int]:
     """Read channel fields and item drafts through podcastparser; return them and the item count."""
     channel = root.find("channel")
     if channel is None:
-        raise FeedError(f"{_display(url)} is not a podcast feed: <rss> has no <channel>", _HINT)
+        raise FeedError(f"{display_url(url)} is not a podcast feed: <rss> has no <channel>", _HINT)
     items = channel.findall("item")
     raw: list[tuple[str, str, bool]] = []
     for i, item in enumerate(items):
@@ -305,7 +186,7 @@ def _read_rss(root: Any, url: str) -> tuple[dict[str, str], list[_Draft], int]:
         parsed = podcastparser.parse(url, io.BytesIO(etree.tostring(root, encoding="utf-8")), max_episodes=0)
     except _PODCASTPARSER_ERRORS as exc:
         raise FeedError(
-            f"{_display(url)} is not a podcast feed: {' '.join(str(exc).split())}", _HINT
+            f"{display_url(url)} is not a podcast feed: {' '.join(str(exc).split())}", _HINT
         ) from exc
     owner = parsed.get("itunes_owner")
     channel_fields = {
@@ -362,7 +243,7 @@ def _atom_text(el: Any) -> str:
     kind = el.get("type", "text").strip().lower()
     if kind == "xhtml":
         return html_to_text(etree.tostring(el, encoding="unicode", method="html", with_tail=False))
-    return html_to_text(_text(el)) if kind == "html" else _tidy(_text(el))
+    return html_to_text(_text(el)) if kind == "html" else tidy_text(_text(el))
 
 
 def _atom_link(parent: Any, rel: str) -> Any:
@@ -496,14 +377,14 @@ def parse_feed(data: bytes, url: str, now: datetime) -> Feed:
         reader = _read_atom
     else:
         found = f"its root element is <{tag.localname}>, not <rss> or <feed>"
-        raise FeedError(f"{_display(url)} is not a podcast feed: {found}", _HINT)
+        raise FeedError(f"{display_url(url)} is not a podcast feed: {found}", _HINT)
     fields, drafts, items = reader(root, url)
     if items > len(drafts):
         warnings.append(f"{items - len(drafts)} items without a media file skipped")
     now = now.replace(tzinfo=UTC) if now.tzinfo is None else now.astimezone(UTC)
     episodes = _episodes(drafts, now, warnings)
     identity = fields.pop("podcast_guid") or normalise_url(fields["link"] or url)
-    fields["title"] = fields["title"] or _display(url)
+    fields["title"] = fields["title"] or display_url(url)
     return Feed(**fields, identity=identity, episodes=episodes, warnings=tuple(warnings))
 
 

@@ -12,7 +12,7 @@ from typing import Any
 from lxml import etree  # type: ignore[import-untyped,unused-ignore]
 
 from antenna.errors import UserError
-from antenna.formats.feed import safe_xml
+from antenna.formats.safe_xml import safe_xml
 
 # XML 1.0 cannot carry C0 controls (bar tab and newline), surrogates or U+FFFE/U+FFFF; C1 controls are legal
 # but always mis-decoded Windows-1252 in practice, so they go too.

@@ -12,8 +12,9 @@ from typing import Any
 from lxml import etree  # type: ignore[import-untyped,unused-ignore]
 
 from antenna.errors import UserError
-from antenna.formats.feed import normalise_url, safe_xml
+from antenna.formats.feed_url import normalise_url
 from antenna.formats.nfo import xml_text
+from antenna.formats.safe_xml import safe_xml
 
 _HINT = "Export the subscriptions again from your podcast app as OPML and import that file."
 

@@ -11,7 +11,8 @@ from typing import Any
 from antenna.clients.feed_http import FeedGone, FeedHttp
 from antenna.db.repos.podcasts import PodcastRepository
 from antenna.errors import UserError
-from antenna.formats.feed import Feed, FeedEpisode, normalise_url, parse_feed
+from antenna.formats.feed import Feed, FeedEpisode, parse_feed
+from antenna.formats.feed_url import normalise_url
 from antenna.fs import Trash
 from antenna.podcasts import library, naming, plan
 from antenna.podcasts.decisions import apply_decision

@@ -11,7 +11,8 @@ from typing import Any
 from antenna.clients.feed_http import FeedHttp, FeedResponse
 from antenna.db.repos.podcasts import PodcastRepository
 from antenna.errors import Conflict, UserError
-from antenna.formats.feed import Feed, SearchResult, normalise_url, parse_feed, parse_search_results
+from antenna.formats.feed import Feed, SearchResult, parse_feed, parse_search_results
+from antenna.formats.feed_url import normalise_url
 from antenna.formats.opml import OpmlFeed, parse_opml, render_opml
 from antenna.podcasts import library, naming
 from antenna.podcasts.models import Podcast, PodcastOptions
