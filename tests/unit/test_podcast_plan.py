@@ -169,6 +169,15 @@ def test_wait_counts_a_watched_removal_in_the_same_run() -> None:
     assert actions(result) == [(Action.MARK_WATCHED, 2), (Action.DELETE, 2), (Action.QUEUE, 9)]
 
 
+def test_wait_unqueues_what_a_lowered_quota_no_longer_has_room_for() -> None:
+    episodes = [ep(1, 1, S.UNWATCHED), ep(2, 2, S.DOWNLOADING), ep(3, 3, S.QUEUED), ep(4, 4, S.QUEUED)]
+    result = plan.housekeep(podcast(keep=2, quota_mode=QuotaMode.WAIT), episodes, NO_WATCHED, NOW)
+    assert actions(result) == [(Action.UNQUEUE, 3), (Action.UNQUEUE, 4)]  # the library and the download stay
+    result = plan.housekeep(podcast(keep=3, quota_mode=QuotaMode.WAIT), episodes, NO_WATCHED, NOW)
+    assert actions(result) == [(Action.UNQUEUE, 4)]  # newest kept: the oldest queued one goes
+    assert all(d.reason.startswith(plan.QUOTA_REASON) for d in result.decisions)
+
+
 def test_wait_never_removes_for_the_quota() -> None:
     episodes = [ep(i, i, S.UNWATCHED) for i in range(1, 5)]
     result = plan.housekeep(podcast(keep=2, quota_mode=QuotaMode.WAIT), episodes, NO_WATCHED, NOW)
@@ -446,10 +455,11 @@ def test_property_quota_holds_after_applying(
     if pod.options.quota_mode is QuotaMode.ROTATE:
         pinned = sum(1 for e in episodes if e.state in PINNED)
         assert counted(after) <= max(keep, pinned)
-    elif result.queue:
+    else:
         gone = pod.options.count_marked_as_gone
         held = counted(after) + (0 if gone else sum(1 for e in after if e.state is S.MARKED_FOR_DELETE))
-        assert held <= keep
+        # WAIT removes nothing from the library, so only what it queued (or left queued) must fit.
+        assert held <= keep or not any(e.state is S.QUEUED for e in after)
 
 
 @settings(max_examples=300)

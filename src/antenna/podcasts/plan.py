@@ -13,7 +13,8 @@ The model, in one place (dry runs show exactly these decisions):
   chosen order, unplayed before played ("keep N newest unplayed"): the rest in the library are marked, queued
   ones beyond it are UNQUEUEd. Marked episodes never hold a ROTATE slot (ROTATE marks its own overflow, so
   counting marks would make it mark again); ``count_marked_as_gone`` therefore only changes WAIT.
-  WAIT queues only into free slots and never removes anything for the quota.
+  WAIT queues only into free slots and never removes anything for the quota; when the quota is lowered below
+  what is held, queued downloads not started yet are unqueued, the least wanted first.
 * Downloading, downloaded, tagging and moving episodes are the pipeline's: the plan never touches them,
   they simply hold a slot.
 * Backfill means queueing an episode published before the newest one already fetched. Without it only
@@ -311,7 +312,12 @@ def _quota(podcast: Podcast, episodes: Sequence[Episode], now: datetime) -> list
             for e in episodes
             if e.state.in_flight or e.state in _SHOWN or (e.state is _S.MARKED_FOR_DELETE and not gone)
         )
-        free = max(keep - held, 0)
+        if held > keep:
+            # The quota was lowered: downloads not started yet beyond it are dropped, the least wanted first.
+            queued = [e for e in ordered if e.state is _S.QUEUED][::-1][: held - keep]
+            reason = f"{QUOTA_REASON} of {keep}, lowered (not started yet)"
+            return [Decision(e.id, Action.UNQUEUE, reason) for e in queued]
+        free = keep - held
         return [d for e in [e for e in ordered if candidate(e)][:free] if (d := queue(e))]
     position = {e.id: i for i, e in enumerate(ordered)}
     pool = [
