@@ -79,6 +79,7 @@ def test_add_refresh_search_bulk_and_edit(page: Page, server: ServerProcess, pro
     page.wait_for_function(SSE_OPEN)
     page.evaluate("window.__antennaLoaded = 'iptv'")
 
+    expect(page.get_by_test_id("outputs-note")).to_contain_text("They exist after the first refresh")
     page.get_by_role("button", name="Refresh all").click()
     job = page.get_by_test_id("refresh-job")
     expect(job).to_contain_text("Refreshing all sources")
@@ -86,6 +87,7 @@ def test_add_refresh_search_bulk_and_edit(page: Page, server: ServerProcess, pro
     expect(job).to_contain_text("100%")
     expect(page.get_by_test_id("source-status-1").locator(".badge")).to_have_text("ok")
     expect(page.get_by_test_id("source-status-2").locator(".badge")).to_have_text("ok")
+    expect(page.get_by_test_id("outputs-note")).to_have_text("")  # the files exist now
     assert page.evaluate("window.__antennaLoaded") == "iptv", "the page reloaded"
     screenshot(page, "iptv-sources.png")
 
