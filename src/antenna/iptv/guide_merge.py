@@ -46,7 +46,7 @@ class GuideMerger:
         self._coverage: dict[str, _Coverage] = {cid: _Coverage() for cid in self._names}
         self._source_order: list[int] = []
         self._epoch: dict[datetime, int] = {}
-        self.untitled = 0  # accepted programmes dropped for want of a title (counted by the caller)
+        self.untitled = 0  # accepted but dropped for want of a title (finisher.merge_batch counts them)
 
     def wanted(self, source_id: int) -> set[str]:
         """Return the guide channel ids worth reading from a source (the reader skips the rest cheaply)."""
