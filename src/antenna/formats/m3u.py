@@ -365,10 +365,12 @@ def url_headers(url: str) -> tuple[str, dict[str, str]]:
     return base, headers
 
 
-def line_blocks(chunks: Iterable[bytes]) -> Iterator[list[str]]:
-    """Yield the lines of UTF-8 data read in chunks as iter_m3u sees them (decoded, stripped, BOM and stray
-    CRs handled), one list per chunk, for iter_m3u_records."""
-    first = True
+def _texts(chunks: Iterable[bytes]) -> Iterator[str]:
+    """Yield UTF-8 data read in chunks as text cut at line ends (bad bytes replaced), without the last "\n".
+
+    "\n" is never part of a multi-byte sequence, so whole lines decode as they would one by one; decoding a
+    chunk at a time is several times cheaper.
+    """
     rest = b""
     for chunk in chunks:
         data = rest + chunk if rest else chunk
@@ -377,10 +379,16 @@ def line_blocks(chunks: Iterable[bytes]) -> Iterator[list[str]]:
             rest = data
             continue
         rest = data[cut + 1 :]
-        yield _block(data[:cut].decode("utf-8", errors="replace"), first)
-        first = False
+        yield data[:cut].decode("utf-8", errors="replace")
     if rest:
-        yield _block(rest.decode("utf-8", errors="replace"), first)
+        yield rest.decode("utf-8", errors="replace")
+
+
+def line_blocks(chunks: Iterable[bytes]) -> Iterator[list[str]]:
+    """Yield the lines of UTF-8 data read in chunks as iter_m3u sees them (decoded, stripped, BOM and stray
+    CRs handled), one list per chunk, for iter_m3u_records."""
+    for index, text in enumerate(_texts(chunks)):
+        yield _block(text, index == 0)
 
 
 def _block(text: str, first: bool) -> list[str]:
@@ -396,16 +404,6 @@ def _block(text: str, first: bool) -> list[str]:
 
 def decode_lines(chunks: Iterable[bytes]) -> Iterator[str]:
     """Yield the lines of UTF-8 data read in chunks (bad bytes replaced), as `line.decode()` per line would,
-    without the newline; decoding and splitting a megabyte at a time is several times cheaper."""
-    rest = b""
-    for chunk in chunks:
-        data = rest + chunk if rest else chunk
-        cut = data.rfind(b"\n")
-        if cut < 0:
-            rest = data
-            continue
-        rest = data[cut + 1 :]
-        # "\n" is never part of a multi-byte sequence, so whole lines decode as they would one by one.
-        yield from data[:cut].decode("utf-8", errors="replace").split("\n")
-    if rest:
-        yield rest.decode("utf-8", errors="replace")
+    without the newline."""
+    for text in _texts(chunks):
+        yield from text.split("\n")
