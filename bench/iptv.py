@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 import _iptv_inputs as inputs
+from _report import mb, table
 
 CHANNELS = 2000
 GUIDE_DAYS = 8  # now-1 day .. now+7 days; the merge keeps now-6 h .. now+7 days
@@ -237,17 +238,6 @@ def run(work: Path) -> dict[str, Any]:
 
 
 # -- report -----------------------------------------------------------------------------------------------
-def _table(rows: Sequence[Sequence[str]]) -> str:
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    lines = [
-        "| " + " | ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) + " |" for row in rows
-    ]
-    lines.insert(1, "|" + "|".join("-" * (w + 2) for w in widths) + "|")
-    return "\n".join(lines)
-
-
-def _mb(value: float) -> str:
-    return f"{value / 1024 / 1024:.1f} MB"
 
 
 def _s(value: float) -> str:
@@ -258,7 +248,7 @@ def report(result: dict[str, Any]) -> str:
     """Return the results as a Markdown table."""
     m: dict[str, Measure] = result["_measures"]
     guide = result["inputs"]["guide"]
-    size = _mb(guide["size"])
+    size = mb(guide["size"])
     startup = m["startup"].seconds
     rows = [["measure", "antenna", "baseline", "antenna / baseline"]]
 
@@ -274,14 +264,14 @@ def report(result: dict[str, Any]) -> str:
         rows.append(
             [
                 f"{label}, peak RSS; baseline: {base_name}",
-                _mb(ant.peak),
-                _mb(base.peak),
+                mb(ant.peak),
+                mb(base.peak),
                 f"{ant.peak / base.peak:.1f}x",
             ]
         )
 
     pair(f"XMLTV merge, {size} plain", m["merge"], m["floor"], "lxml iterparse count")
-    pair(f"XMLTV merge, {_mb(guide['gz_size'])} .gz", m["merge_gz"], m["floor_gz"], "lxml iterparse count")
+    pair(f"XMLTV merge, {mb(guide['gz_size'])} .gz", m["merge_gz"], m["floor_gz"], "lxml iterparse count")
     for key, base, what in (("merge", "floor", "plain"), ("merge_gz", "floor_gz", ".gz")):
         engine = m[key].seconds - startup
         rows.append(
@@ -302,8 +292,8 @@ def report(result: dict[str, Any]) -> str:
             "-",
         ]
     )
-    rows.append(["CLI start-up, peak RSS", _mb(m["startup"].peak), "-", "-"])
-    return _table(rows)
+    rows.append(["CLI start-up, peak RSS", mb(m["startup"].peak), "-", "-"])
+    return table(rows)
 
 
 def targets(result: dict[str, Any]) -> list[str]:
@@ -321,14 +311,14 @@ def targets(result: dict[str, Any]) -> list[str]:
         f"- XMLTV merge ≤ {TARGET_FLOOR_RATIO:.0f}x floor (whole `antenna iptv merge` process, CLI start-up "
         f"included, vs the bare iterparse process): {met(ratio <= TARGET_FLOOR_RATIO)} "
         f"(plain {ratio:.1f}x, .gz {ratio_gz:.1f}x)",
-        f"- XMLTV merge peak RSS < {_mb(TARGET_XMLTV_PEAK)} (the larger of plain and .gz): "
-        f"{met(peak < TARGET_XMLTV_PEAK)} ({_mb(peak)})",
-        f"- M3U {M3U_ENTRIES // 1000}k parse+write < {TARGET_M3U_SECONDS} s and < {_mb(TARGET_M3U_PEAK)} "
+        f"- XMLTV merge peak RSS < {mb(TARGET_XMLTV_PEAK)} (the larger of plain and .gz): "
+        f"{met(peak < TARGET_XMLTV_PEAK)} ({mb(peak)})",
+        f"- M3U {M3U_ENTRIES // 1000}k parse+write < {TARGET_M3U_SECONDS} s and < {mb(TARGET_M3U_PEAK)} "
         f"(`antenna iptv merge big.m3u --m3u out.m3u`, whole process): "
         f"{met(merge.seconds < TARGET_M3U_SECONDS and merge.peak < TARGET_M3U_PEAK)} "
-        f"({_s(merge.seconds)}, {_mb(merge.peak)}); formats.m3u alone: "
+        f"({_s(merge.seconds)}, {mb(merge.peak)}); formats.m3u alone: "
         f"{met(fmt.seconds < TARGET_M3U_SECONDS and fmt.peak < TARGET_M3U_PEAK)} "
-        f"({_s(fmt.seconds)}, {_mb(fmt.peak)})",
+        f"({_s(fmt.seconds)}, {mb(fmt.peak)})",
     ]
 
 
@@ -340,10 +330,10 @@ def notes(result: dict[str, Any]) -> list[str]:
     return [
         f"- Input: {guide['channels']:,} channels, {guide['programmes']:,} programmes "
         f"({guide['first_start']:%Y-%m-%d %H:%M} .. {guide['last_stop']:%Y-%m-%d %H:%M} UTC), "
-        f"{_mb(guide['size'])} ({guide['size'] // guide['programmes']} bytes a programme), "
-        f".gz {_mb(guide['gz_size'])}; M3U {made['m3u_entries']:,} entries, {_mb(made['m3u_size'])}, "
+        f"{mb(guide['size'])} ({guide['size'] // guide['programmes']} bytes a programme), "
+        f".gz {mb(guide['gz_size'])}; M3U {made['m3u_entries']:,} entries, {mb(made['m3u_size'])}, "
         f"{made['m3u_repeated_ids']:,} repeated tvg-ids; generated in {made['generate_seconds']:.0f} s.",
-        f"- Output check: the merged XMLTV ({_mb(check['size'])}) parses with the floor parser: "
+        f"- Output check: the merged XMLTV ({mb(check['size'])}) parses with the floor parser: "
         f"{check['programmes']:,} programmes on {check['channels']:,} channels (antenna reported "
         f"{rep['programmes']:,} programmes, {rep['channels']:,} channels, "
         f"{rep['without_guide']} without guide); "

@@ -63,6 +63,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from _report import mb, table  # noqa: E402
 from tests.plexsim import PlexSim  # noqa: E402
 from tests.support import ServerProcess, start_server  # noqa: E402
 
@@ -621,22 +622,11 @@ def run(work: Path) -> dict[str, Any]:
 
 
 # -- report -----------------------------------------------------------------------------------------------
-def _table(rows: Sequence[Sequence[str]]) -> str:
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    lines = [
-        "| " + " | ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) + " |" for row in rows
-    ]
-    lines.insert(1, "|" + "|".join("-" * (w + 2) for w in widths) + "|")
-    return "\n".join(lines)
 
 
 def _ms(stats: dict[str, float]) -> str:
     p50, p95, p99, top = (stats[k] for k in ("p50", "p95", "p99", "max"))
     return f"p50 {p50:.1f} / p95 {p95:.1f} / p99 {p99:.1f} / max {top:.1f} ms"
-
-
-def _mb(value: float) -> str:
-    return f"{value / 1024 / 1024:.1f} MB"
 
 
 def report(result: dict[str, Any]) -> str:
@@ -681,12 +671,12 @@ def report(result: dict[str, Any]) -> str:
         rows.append(
             [
                 f"{what} after the {SESSIONS}-session windows; baseline: ws + 20 s poll",
-                _mb(ant),
-                _mb(base),
+                mb(ant),
+                mb(base),
                 f"{ant / base:.1f}x",
             ]
         )
-    return _table(rows)
+    return table(rows)
 
 
 def targets(result: dict[str, Any]) -> list[str]:

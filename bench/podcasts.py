@@ -32,6 +32,7 @@ if str(ROOT) not in sys.path:
 if str(ROOT / "bench") not in sys.path:
     sys.path.insert(0, str(ROOT / "bench"))
 
+from _report import mb, table  # noqa: E402
 from tests.mediaserver import MediaServer  # noqa: E402
 
 MB = 1024 * 1024
@@ -60,21 +61,8 @@ asyncio.run(main(Path(sys.argv[1]), sys.argv[2:]))
 """
 
 
-def _mb(value: float) -> str:
-    return f"{value / MB:.1f} MB"
-
-
 def _rate(size: int, seconds: float) -> str:
     return f"{size / MB / seconds:.0f} MB/s"
-
-
-def _table(rows: Sequence[Sequence[str]]) -> str:
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    lines = [
-        "| " + " | ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) + " |" for row in rows
-    ]
-    lines.insert(1, "|" + "|".join("-" * (w + 2) for w in widths) + "|")
-    return "\n".join(lines)
 
 
 def _fresh(out: Path) -> None:
@@ -119,7 +107,7 @@ def measure_downloads(work: Path) -> dict[str, Any]:
     """Part (b): serve FILES x FILE_SIZE and fetch them with curl and with the Downloader, best of RUNS."""
     server = MediaServer(work / "served").start()
     try:
-        print(f"podcasts: generating {FILES} x {_mb(FILE_SIZE)} ...", flush=True)
+        print(f"podcasts: generating {FILES} x {mb(FILE_SIZE)} ...", flush=True)
         urls = [server.url(server.add_file(f"episode{n}.mp3", size=FILE_SIZE).name) for n in range(FILES)]
         out = work / "out"
         print("podcasts: warming up (one curl round, which also checks the server) ...", flush=True)
@@ -153,7 +141,7 @@ def report(downloads: dict[str, Any], feeds: dict[str, Any]) -> tuple[str, list[
     inside = min(run["inside"] for run in downloads["antenna"])
     peak = max(run["peak"] for run in downloads["antenna"])
     how = f"best of {RUNS}"
-    label = f"{FILES} x {_mb(FILE_SIZE)} concurrent downloads"
+    label = f"{FILES} x {mb(FILE_SIZE)} concurrent downloads"
     rows = [
         ["measure", "antenna", "baseline", "antenna / baseline"],
         [
@@ -168,7 +156,7 @@ def report(downloads: dict[str, Any], feeds: dict[str, Any]) -> tuple[str, list[
             _rate(size, curl),
             f"{curl / inside:.2f}x",
         ],
-        [f"{label}, peak RSS of the Downloader process", _mb(peak), "-", "-"],
+        [f"{label}, peak RSS of the Downloader process", mb(peak), "-", "-"],
     ]
     import _podcast_feeds
 
@@ -180,12 +168,12 @@ def report(downloads: dict[str, Any], feeds: dict[str, Any]) -> tuple[str, list[
         return "met" if ok else "NOT met"
 
     targets = [
-        f"- Three concurrent {_mb(FILE_SIZE)} downloads at ≥ {TARGET_RATIO:.0%} of curl's throughput: "
+        f"- Three concurrent {mb(FILE_SIZE)} downloads at ≥ {TARGET_RATIO:.0%} of curl's throughput: "
         f"Downloader alone {met(alone >= TARGET_RATIO)} ({alone:.0%}); whole process including Python "
         f"start-up {met(whole >= TARGET_RATIO)} ({whole:.0%})",
-        f"- Peak RSS < {_mb(TARGET_PEAK)}: {met(peak < TARGET_PEAK)} ({_mb(peak)}, largest of {RUNS} runs)",
+        f"- Peak RSS < {mb(TARGET_PEAK)}: {met(peak < TARGET_PEAK)} ({mb(peak)}, largest of {RUNS} runs)",
     ]
-    return _table(rows), targets + feed_targets
+    return table(rows), targets + feed_targets
 
 
 def main() -> dict[str, Any]:

@@ -29,6 +29,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from _report import mb, table
+
 from antenna.backup.archive import GZIP_LEVEL
 
 RUNS = 5  # start-up runs per variant (median reported)
@@ -278,21 +280,8 @@ def measure_backup(work: Path) -> dict[str, Any]:
     return {"runs": results, "sizes": sizes}
 
 
-def _mb(value: float) -> str:
-    return f"{value / 1024 / 1024:.1f} MB"
-
-
 def _secs(values: Sequence[float]) -> str:
     return f"{statistics.median(values):.3f} s ({min(values):.3f}-{max(values):.3f})"
-
-
-def _table(rows: Sequence[Sequence[str]]) -> str:
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    lines = [
-        "| " + " | ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) + " |" for row in rows
-    ]
-    lines.insert(1, "|" + "|".join("-" * (w + 2) for w in widths) + "|")
-    return "\n".join(lines)
 
 
 def report(
@@ -324,13 +313,13 @@ def report(
             rows.append(
                 [
                     f"{what} after {IDLE_SECONDS:.0f} s idle, {label} (median of {MEMORY_RUNS})",
-                    _mb(med(variant, attr)),
-                    _mb(med("baseline", attr)),
+                    mb(med(variant, attr)),
+                    mb(med("baseline", attr)),
                     f"{med(variant, attr) / med('baseline', attr):.1f}x",
                 ]
             )
     sizes = backup["sizes"]
-    db = _mb(sizes["database"])
+    db = mb(sizes["database"])
     for base, label in (("copy", "sqlite3 backup()"), ("copy+tar.gz", "sqlite3 backup() + tar.gz")):
         rows.append(
             [
@@ -343,20 +332,20 @@ def report(
         rows.append(
             [
                 f"backup peak RSS; baseline: {label}",
-                _mb(bmed("antenna", "peak")),
-                _mb(bmed(base, "peak")),
+                mb(bmed("antenna", "peak")),
+                mb(bmed(base, "peak")),
                 f"{bmed('antenna', 'peak') / bmed(base, 'peak'):.1f}x",
             ]
         )
     rows.append(
         [
             "backup archive size (tar.gz)",
-            _mb(sizes["antenna archive"]),
-            _mb(sizes["baseline archive"]),
+            mb(sizes["antenna archive"]),
+            mb(sizes["baseline archive"]),
             f"{sizes['antenna archive'] / sizes['baseline archive']:.2f}x",
         ]
     )
-    return _table(rows)
+    return table(rows)
 
 
 def main() -> dict[str, Any]:
