@@ -10,7 +10,7 @@ VENDOR := src/antenna/web/static/vendor
 HOST ?= 127.0.0.1
 PORT ?= 8765
 
-.PHONY: help run test check bench assets install dev system-deps clean
+.PHONY: help run test check bench assets install dev system-deps c-toolchain clean
 
 help:
 	@echo "make run    - install and start antenna serve on http://$(HOST):$(PORT) (data in ./data)"
@@ -23,7 +23,9 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || { scripts/ensure-system-packages "__venv__=python3-venv" && rm -rf $(VENV) && $(PYTHON) -m venv $(VENV); }
 	$(BIN)/python -m pip install -q --upgrade pip
 
-$(VENV)/.runtime: $(BIN)/python pyproject.toml
+$(VENV)/.runtime: $(BIN)/python pyproject.toml hatch_build.py src/antenna/iptv/_playlist_views.c
+	@# The install compiles the C playlist reader when a compiler is there (hatch_build.py); without one
+	@# Antenna reads playlists in Python, more slowly.
 	$(BIN)/python -m pip install -q -e .
 	@# Bytecode written now: with PYTHONDONTWRITEBYTECODE set (Docker images often do) every `antenna`
 	@# command would otherwise compile the package again (~0.1 s of start-up). A stale file is only ignored.
@@ -51,16 +53,20 @@ system-deps:
 	scripts/ensure-system-packages chromium=chromium pg_dump=postgresql-client tv_validate_file=xmltv-util ffmpeg=ffmpeg \
 	  /usr/share/fonts/truetype/dejavu=fonts-dejavu-core
 
+# The C compiler and Python headers the tests need the C playlist reader built with (before the install).
+c-toolchain:
+	scripts/ensure-system-packages gcc=gcc "$$($(PYTHON) -c 'import sysconfig; print(sysconfig.get_paths()["include"])')/Python.h=python3-dev"
+
 run: install
 	$(BIN)/antenna --data ./data serve --host $(HOST) --port $(PORT)
 
 check: $(VENV)/.dev
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench hatch_build.py
+	$(BIN)/ruff format --check src tests bench hatch_build.py
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-test: dev system-deps
+test: c-toolchain dev system-deps
 	$(MAKE) --no-print-directory check
 	$(BIN)/pytest
 
@@ -68,4 +74,4 @@ bench: dev
 	$(BIN)/python bench/run.py
 
 clean:
-	rm -rf $(VENV) node_modules $(VENDOR) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) node_modules $(VENDOR) .pytest_cache .mypy_cache .ruff_cache src/antenna/iptv/*.so

@@ -277,7 +277,7 @@ def test_usage_errors_are_not_internal_errors(data_dir: Path) -> None:
     # (arguments, exit code, part of the message); none of these needs the data dir.
     cases: list[tuple[list[str], int, str]] = [
         (["nosuch"], 2, "nosuch"),
-        (["jobs", "cancel", "abc"], 2, "integer"),
+        (["jobs", "cancel", "abc"], 2, "int"),
         (["jobs", "list", "--limit", "0"], 2, "1"),
         (["restore"], 2, "archive"),
     ]

@@ -9,11 +9,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from antenna.formats.guide import ParseWarning
-from antenna.formats.m3u import decode_lines, iter_m3u, iter_m3u_records, line_blocks
-from antenna.iptv import engine, plan
+from antenna.formats.m3u import decode_lines, iter_m3u
+from antenna.iptv import engine, native, plan
 from antenna.iptv.models import ChannelFilter, Override, SourceConfig, plex_safe_id
 from antenna.iptv.number_scan import scan_numbers
 from antenna.iptv.playlist_stream import StreamStats, stream_playlist
+from antenna.iptv.playlist_views import iter_views
 
 
 def general(
@@ -44,18 +45,22 @@ def streamed(
     overrides: Mapping[tuple[int, str], Override],
     url: str,
     chunk: int = 1 << 20,
+    *,
+    use_c: bool = False,
+    names: bool = True,
 ) -> tuple[bytes, list[str], list[str], list[str], int]:
-    """Merge with stream_playlist, reading each source in chunks of `chunk` bytes."""
+    """Merge with stream_playlist, reading each source in chunks of `chunk` bytes, in C or in Python."""
     inputs = []
     for config, data in sources:
         pieces = [data[i : i + chunk] for i in range(0, len(data), chunk)]
         scan = scan_numbers(pieces)
         assert scan is not None
-        inputs.append((config, iter_m3u_records(line_blocks(pieces), []), scan))
+        overridden = {key for sid, key in overrides if sid == config.id}
+        inputs.append((config, iter_views(pieces, [], config, overridden=overridden, use_c=use_c), scan))
     stats = StreamStats()
     header = [("x-tvg-url", url)] if url else []
-    text = "".join(stream_playlist(inputs, overrides, header=header, stats=stats, names=True))
-    return text.encode(), stats.duplicates, stats.warnings, stats.without_guide, stats.channels
+    data = b"".join(stream_playlist(inputs, overrides, header=header, stats=stats, names=names, use_c=use_c))
+    return data, stats.duplicates, stats.warnings, stats.without_guide, stats.channels
 
 
 def assert_same(
@@ -64,10 +69,18 @@ def assert_same(
     url: str = "",
     chunk: int = 1 << 20,
 ) -> bytes:
+    """Check the streamed merge against the general one: in Python and in C (when built), with the
+    channels without guide listed (names) and without (which lets C write runs of usual channels)."""
     expected = general(sources, overrides or {}, url)
-    got = streamed(sources, overrides or {}, url, chunk)
-    assert got[0].decode() == expected[0].decode()
-    assert got[1:] == expected[1:]
+    got = expected
+    for use_c in (False, True) if native.built_module() is not None else (False,):
+        for names in (True, False):
+            got = streamed(sources, overrides or {}, url, chunk, use_c=use_c, names=names)
+            assert got[0].decode() == expected[0].decode(), (use_c, names)
+            assert got[1:3] == expected[1:3], (use_c, names)
+            assert got[4] == expected[4], (use_c, names)
+            if names:
+                assert got[3] == expected[3], use_c
     return got[0]
 
 

@@ -105,7 +105,7 @@ class M3UPlaylist:
     warnings: tuple[ParseWarning, ...]
 
 
-class _Warnings:
+class M3UWarnings:
     """Appends up to MAX_WARNINGS warnings, then counts the rest."""
 
     __slots__ = ("added", "dropped", "out")
@@ -137,7 +137,7 @@ def _stripped_lines(lines: Iterable[str], *, first: bool = True) -> Iterator[str
             yield text
 
 
-def _attributes(text: str, pos: int, line: int, warn: _Warnings) -> tuple[list[tuple[str, str]], int, str]:
+def _attributes(text: str, pos: int, line: int, warn: M3UWarnings) -> tuple[list[tuple[str, str]], int, str]:
     """Read attributes from text[pos:]; return them, the name comma's index (-1: none) and skipped text."""
     attrs: list[tuple[str, str]] = []
     junk: list[str] = []
@@ -176,7 +176,7 @@ def _attributes(text: str, pos: int, line: int, warn: _Warnings) -> tuple[list[t
     return attrs, pos, ""
 
 
-def _parse_extinf(text: str, line: int, warn: _Warnings) -> tuple[str, list[tuple[str, str]], str | None]:
+def _parse_extinf(text: str, line: int, warn: M3UWarnings) -> tuple[str, list[tuple[str, str]], str | None]:
     """Split an #EXTINF line into duration, attributes and name (None: no comma, the name is unknown)."""
     dm = _DURATION.match(text, 8 if text[7:8] == ":" else 7)
     if dm is None:  # unreachable: every part of the pattern is optional
@@ -210,7 +210,7 @@ def _groups(attrs: list[tuple[str, str]], extgrp: list[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(filter(None, [g.strip() for g in parts])))
 
 
-def _key_value(text: str, line: int, warn: _Warnings) -> tuple[str, str] | None:
+def _key_value(text: str, line: int, warn: M3UWarnings) -> tuple[str, str] | None:
     """Split a `#KODIPROP:key=value` / `#EXTVLCOPT:key=value` line."""
     body = text[text.index(":") + 1 :]
     key, eq, value = body.partition("=")
@@ -245,10 +245,10 @@ def _read(
     header: list[tuple[str, str]] | None,
     make: Callable[..., Any] | None,
 ) -> Iterator[Any]:
-    warn = _Warnings(warnings)
+    warn = M3UWarnings(warnings)
     lineno = 0
     seen_content = False
-    pending: tuple[int, str, list[tuple[str, str]], str | None] | None = None
+    pending: Pending | None = None
     extgrp: list[str] = []
     kodiprops: list[tuple[str, str]] = []
     vlcopts: list[tuple[str, str]] = []
@@ -257,69 +257,33 @@ def _read(
         if not text:
             continue
         if text[0] == "#":
-            fast = _FAST.match(text)
-            if fast is not None:
-                duration, attr_text, name = fast.groups()
-                extinf = (lineno, duration, _FAST_ATTR.findall(attr_text), name.strip())
-            else:
-                tag = text[:11].upper()
-                if tag.startswith("#EXTINF"):
-                    extinf = (lineno, *_parse_extinf(text, lineno, warn))
-                elif tag.startswith("#EXTM3U"):
+            kind, value = read_directive(text, lineno, warn, header)
+            if kind != EXTINF:
+                if kind == EXTGRP:
+                    extgrp.append(value)
+                elif kind == KODIPROP:
+                    kodiprops.append(value)
+                elif kind == VLCOPT:
+                    vlcopts.append(value)
+                elif kind == HEADER:
                     seen_content = True
-                    attrs, _, _ = _attributes(text, 7, lineno, warn)
-                    if header is not None:
-                        header.extend(attrs)
-                    continue
-                elif tag.startswith("#EXTGRP:"):
-                    extgrp.append(text[8:])
-                    continue
-                elif tag.startswith("#KODIPROP:"):
-                    kv = _key_value(text, lineno, warn)
-                    if kv is not None:
-                        kodiprops.append(kv)
-                    continue
-                elif tag.startswith("#EXTVLCOPT:"):
-                    kv = _key_value(text, lineno, warn)
-                    if kv is not None:
-                        vlcopts.append(kv)
-                    continue
-                else:  # #EXT-X-…, #PLAYLIST, comments: nothing IPTV Simple uses
-                    continue
+                continue
             if not seen_content:
                 seen_content = True
                 warn.add(lineno, "no #EXTM3U header")
             if pending is not None:
                 warn.add(pending[0], "#EXTINF without a URL ignored")
-            pending = extinf
+            pending = value
             continue
         if not seen_content:
             seen_content = True
             warn.add(lineno, "no #EXTM3U header")
         if pending is None:
-            if _URL.match(text) is None:
-                warn.add(lineno, f"ignored line: {text[:80]}")
+            pending = bare_url(text, lineno, warn)
+            if pending is None:
                 continue
-            # IPTV Simple plays plain URL lists, so a URL without #EXTINF is a channel named after itself.
-            warn.add(lineno, "URL without #EXTINF; named after its URL")
-            pending = (lineno, "-1", [], text)
-        line, duration, attrs, name = pending
+        fields = complete_entry(pending, text, extgrp, kodiprops, vlcopts, warn)
         pending = None
-        if not name:
-            name = next((v for k, v in attrs if k.lower() == "tvg-name" and v.strip()), "").strip()
-            if not name:
-                warn.add(line, "channel has no name; named after its URL")
-                name = text
-        fields = (
-            name,
-            text,
-            tuple(attrs),
-            duration,
-            _groups(attrs, extgrp),
-            tuple(kodiprops) if kodiprops else (),
-            tuple(vlcopts) if vlcopts else (),
-            line,
-        )
         yield fields if make is None else make(*fields)
         if extgrp:
             extgrp = []
@@ -327,10 +291,86 @@ def _read(
             kodiprops = []
         if vlcopts:
             vlcopts = []
+    finish(pending, lineno, warn)
+
+
+# What read_directive found on a "#" line; the C reader (iptv/_playlist_views.c) uses the same numbers.
+SKIP, EXTINF, HEADER, EXTGRP, KODIPROP, VLCOPT = range(6)
+# An #EXTINF waiting for its URL: line, duration, attributes, name (None: no comma, the name is unknown).
+Pending = tuple[int, str, list[tuple[str, str]], str | None]
+
+
+def read_directive(
+    text: str, lineno: int, warn: M3UWarnings, header: list[tuple[str, str]] | None
+) -> tuple[int, Any]:
+    """Read a line starting with "#": return (EXTINF, Pending), (EXTGRP, group), (KODIPROP or VLCOPT,
+    (key, value)), (HEADER, None) after adding #EXTM3U's attributes to header, or (SKIP, None)."""
+    fast = _FAST.match(text)
+    if fast is not None:
+        duration, attr_text, name = fast.groups()
+        return EXTINF, (lineno, duration, _FAST_ATTR.findall(attr_text), name.strip())
+    tag = text[:11].upper()
+    if tag.startswith("#EXTINF"):
+        return EXTINF, (lineno, *_parse_extinf(text, lineno, warn))
+    if tag.startswith("#EXTM3U"):
+        attrs, _, _ = _attributes(text, 7, lineno, warn)
+        if header is not None:
+            header.extend(attrs)
+        return HEADER, None
+    if tag.startswith("#EXTGRP:"):
+        return EXTGRP, text[8:]
+    if tag.startswith("#KODIPROP:"):
+        kv = _key_value(text, lineno, warn)
+        return (SKIP, None) if kv is None else (KODIPROP, kv)
+    if tag.startswith("#EXTVLCOPT:"):
+        kv = _key_value(text, lineno, warn)
+        return (SKIP, None) if kv is None else (VLCOPT, kv)
+    return SKIP, None  # #EXT-X-…, #PLAYLIST, comments: nothing IPTV Simple uses
+
+
+def bare_url(text: str, lineno: int, warn: M3UWarnings) -> Pending | None:
+    """Return the entry a line without #EXTINF before it starts (None: not a URL, ignored)."""
+    if _URL.match(text) is None:
+        warn.add(lineno, f"ignored line: {text[:80]}")
+        return None
+    # IPTV Simple plays plain URL lists, so a URL without #EXTINF is a channel named after itself.
+    warn.add(lineno, "URL without #EXTINF; named after its URL")
+    return (lineno, "-1", [], text)
+
+
+def complete_entry(
+    pending: Pending,
+    url: str,
+    extgrp: list[str],
+    kodiprops: list[tuple[str, str]],
+    vlcopts: list[tuple[str, str]],
+    warn: M3UWarnings,
+) -> M3URecord:
+    """Return the entry an #EXTINF and the directives after it make with their URL line."""
+    line, duration, attrs, name = pending
+    if not name:
+        name = next((v for k, v in attrs if k.lower() == "tvg-name" and v.strip()), "").strip()
+        if not name:
+            warn.add(line, "channel has no name; named after its URL")
+            name = url
+    return (
+        name,
+        url,
+        tuple(attrs),
+        duration,
+        _groups(attrs, extgrp),
+        tuple(kodiprops) if kodiprops else (),
+        tuple(vlcopts) if vlcopts else (),
+        line,
+    )
+
+
+def finish(pending: Pending | tuple[int, str] | None, lineno: int, warn: M3UWarnings) -> None:
+    """Add the warnings a playlist's end may give (an #EXTINF without URL; problems not listed)."""
     if pending is not None:
         warn.add(pending[0], "#EXTINF at the end without a URL ignored")
     if warn.dropped:
-        warnings.append(ParseWarning(f"line {lineno}", f"{warn.dropped} more problems not listed"))
+        warn.out.append(ParseWarning(f"line {lineno}", f"{warn.dropped} more problems not listed"))
 
 
 def _split_lines(text: str) -> Iterator[str]:
@@ -365,35 +405,42 @@ def url_headers(url: str) -> tuple[str, dict[str, str]]:
     return base, headers
 
 
-def _texts(chunks: Iterable[bytes]) -> Iterator[str]:
+def byte_blocks(chunks: Iterable[bytes]) -> Iterator[bytes]:
+    """Yield data read in chunks cut at line ends, without the last "\n" (a block of whole lines each)."""
+    rest = b""
+    for chunk in chunks:
+        cut = chunk.rfind(b"\n")
+        if cut < 0:
+            rest += chunk
+            continue
+        # One copy of each chunk: the partial line before it joined to its whole lines.
+        yield b"".join((rest, memoryview(chunk)[:cut])) if rest else chunk[:cut]
+        rest = chunk[cut + 1 :]
+    if rest:
+        yield rest
+
+
+def texts(chunks: Iterable[bytes]) -> Iterator[str]:
     """Yield UTF-8 data read in chunks as text cut at line ends (bad bytes replaced), without the last "\n".
 
     "\n" is never part of a multi-byte sequence, so whole lines decode as they would one by one; decoding a
     chunk at a time is several times cheaper.
     """
-    rest = b""
-    for chunk in chunks:
-        data = rest + chunk if rest else chunk
-        cut = data.rfind(b"\n")
-        if cut < 0:
-            rest = data
-            continue
-        rest = data[cut + 1 :]
-        yield data[:cut].decode("utf-8", errors="replace")
-    if rest:
-        yield rest.decode("utf-8", errors="replace")
+    for block in byte_blocks(chunks):
+        yield block.decode("utf-8", errors="replace")
 
 
 def line_blocks(chunks: Iterable[bytes]) -> Iterator[list[str]]:
     """Yield the lines of UTF-8 data read in chunks as iter_m3u sees them (decoded, stripped, BOM and stray
     CRs handled), one list per chunk, for iter_m3u_records."""
-    for index, text in enumerate(_texts(chunks)):
-        yield _block(text, index == 0)
+    for index, text in enumerate(texts(chunks)):
+        yield block_lines(text, index == 0)
 
 
-def _block(text: str, first: bool) -> list[str]:
+def block_lines(text: str, first: bool) -> list[str]:
     raw = text.split("\n")
-    if "\r" in text and text.count("\r") != text.count("\r\n"):
+    # A CR ending the text ends a CRLF line whose LF was cut off; strip() takes it like any other.
+    if "\r" in text and text.count("\r") != text.count("\r\n") + text.endswith("\r"):
         # A CR that does not end a line: split as _stripped_lines does (rare; old Mac files).
         return list(_stripped_lines(raw, first=first))
     lines = [line.strip() for line in raw]
@@ -405,5 +452,5 @@ def _block(text: str, first: bool) -> list[str]:
 def decode_lines(chunks: Iterable[bytes]) -> Iterator[str]:
     """Yield the lines of UTF-8 data read in chunks (bad bytes replaced), as `line.decode()` per line would,
     without the newline."""
-    for text in _texts(chunks):
+    for text in texts(chunks):
         yield from text.split("\n")

@@ -80,6 +80,11 @@ def _extinf(duration: str, attrs: Iterable[tuple[str, str]], groups: tuple[str, 
     return " ".join(parts) + "," + name
 
 
+def format_attrs(attrs: Iterable[tuple[str, str]]) -> str:
+    """Return attributes as the #EXTINF writer puts them after others: ` key="value"` each."""
+    return _extinf("-1", attrs, (), "")[10:-1]
+
+
 def format_header(header: Sequence[tuple[str, str]]) -> str:
     """Return the #EXTM3U line with its newline."""
     return " ".join(["#EXTM3U", *(f'{_key(k)}="{_value(v)}"' for k, v in header if k)]) + "\n"

@@ -61,7 +61,12 @@ def open_stream(raw: BinaryIO) -> BinaryIO:
         if not more:
             break
         head += more
-    stream = io.BufferedReader(_Prefixed(head, raw), buffer_size=1 << 16)
+    stream: BinaryIO
+    if raw.seekable():  # a file: read it again from the start rather than through a copying wrapper
+        raw.seek(-len(head), io.SEEK_CUR)
+        stream = raw
+    else:
+        stream = io.BufferedReader(_Prefixed(head, raw), buffer_size=1 << 16)
     if head.startswith(_GZIP):
         import gzip
 

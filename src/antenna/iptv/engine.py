@@ -18,7 +18,7 @@ from antenna.formats.detect import describe, detect
 from antenna.formats.guide import GuideChannel, ParseWarning, Programme
 from antenna.formats.jsonm3u import parse_jsonm3u
 from antenna.formats.jsontv import parse_jsontv
-from antenna.formats.m3u import M3UEntry, M3URecord, decode_lines, iter_m3u, iter_m3u_records, line_blocks
+from antenna.formats.m3u import M3UEntry, decode_lines, iter_m3u
 from antenna.formats.m3u_write import render_m3u
 from antenna.formats.xmltv import (
     ReadStats,
@@ -31,6 +31,7 @@ from antenna.iptv.models import Channel, MergeReport, Override, SourceConfig, So
 from antenna.iptv.number_scan import Candidate, scan_numbers
 from antenna.iptv.playlist_stream import StreamStats
 from antenna.iptv.playlist_stream import stream_playlist as _stream_playlist
+from antenna.iptv.playlist_views import View, iter_views
 
 HEAD_BYTES = 64 * 1024
 CHUNK = 1 << 18  # small enough that a decoded chunk and its lines stay a few MB
@@ -232,30 +233,33 @@ def stream_playlist(
     header = [("x-tvg-url", guide_url)] if guide_url else []
     with batch_gc():
         sources = [
-            (s.config, _records(s, reports), scan) for s, scan in zip(channel_files, scans, strict=True)
+            (s.config, _views(s, reports, {key for sid, key in overrides if sid == s.config.id}), scan)
+            for s, scan in zip(channel_files, scans, strict=True)
         ]
-        buffer: list[str] = []
-        for text in _stream_playlist(sources, overrides, header=header, stats=stats, names=names):
-            buffer.append(text)
+        buffer: list[bytes] = []
+        for data in _stream_playlist(sources, overrides, header=header, stats=stats, names=names):
+            buffer.append(data)
             if len(buffer) >= 4096:
-                out.write("".join(buffer).encode())
+                out.write(b"".join(buffer))
                 buffer.clear()
-        out.write("".join(buffer).encode())
+        out.write(b"".join(buffer))
     for s in files:
         if s.config.id not in reports:
             reports[s.config.id] = SourceReport(s.config.id, s.config.name, "ok", s.kind)
     return stats, [reports[s.config.id] for s in files]
 
 
-def _records(source: SourceFile, reports: dict[int, SourceReport]) -> Iterator[M3URecord]:
-    """Yield a source's entries as tuples, then add its report line."""
+def _views(
+    source: SourceFile, reports: dict[int, SourceReport], overridden: set[str]
+) -> Iterator[list[View]]:
+    """Yield a source's entries as the streamed merge reads them, then add its report line."""
     began = time.perf_counter()
     found: list[ParseWarning] = []
     count = 0
     with opened(source.path) as stream:
-        for record in iter_m3u_records(line_blocks(_chunks(stream)), found):
-            count += 1
-            yield record
+        for views in iter_views(_chunks(stream), found, source.config, overridden=overridden):
+            count += len(views)
+            yield views
     seconds = time.perf_counter() - began
     config = source.config
     reports[config.id] = SourceReport(

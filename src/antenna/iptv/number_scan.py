@@ -11,6 +11,8 @@ import re
 import sys
 from collections.abc import Iterable
 
+from antenna.formats.m3u import byte_blocks
+from antenna.iptv import native
 from antenna.iptv.plan import number_or_empty, sort_key
 
 # A line that may give its entry a number: its line number and the numbers it could give (None: unknown).
@@ -18,7 +20,7 @@ Candidate = tuple[int, tuple[str, ...] | None]
 _MARKER = re.compile(rb"ch(?:no|-number)")  # in lower-cased data: tvg-chno or ch-number, in any case
 # The value as m3u._ATTR reads it, on one line; anything else makes the line's number unknown.
 _MARKED_VALUE = re.compile(rb"""\s*=(?:\s*"([^"\r\n]*)"|\s*'([^'\r\n]*)'|(?!\s*["'])([^\s,]*))""")
-_BARE_CR = re.compile(rb"\r(?!\n)")
+_BARE_CR = re.compile(rb"\r(?!\n|\Z)")  # a CR that ends a block ends a line cut before its LF
 _TOP = (sys.maxsize, sys.maxsize)
 _BOTTOM = (-1, -1)
 
@@ -28,34 +30,22 @@ def scan_numbers(chunks: Iterable[bytes]) -> list[Candidate] | None:
     cannot be matched to the reader's (a bare CR splits lines differently)."""
     found: list[Candidate] = []
     line = 1
-    rest = b""
-    for chunk in chunks:
-        data = rest + chunk if rest else chunk
-        cut = data.rfind(b"\n") + 1
-        if cut == 0:
-            rest = data
-            continue
-        rest = data[cut:]
-        if not _scan(data[:cut], line, found):
+    for block in byte_blocks(chunks):
+        newlines = _scan(block, line, found)
+        if newlines is None:
             return None
-        line += data.count(b"\n", 0, cut)
-    if rest and not _scan(rest, line, found):
-        return None
+        line += newlines + 1
     return found
 
 
-def _scan(data: bytes, line: int, found: list[Candidate]) -> bool:
+def _scan(data: bytes, line: int, found: list[Candidate]) -> int | None:
+    """Add a block's candidates to found; return its newlines (None: it has a bare CR)."""
     if b"\r" in data and _BARE_CR.search(data):
-        return False
-    pos = 0
-    lowered = data.lower()  # same offsets; a case-blind regex would be ten times slower
-    for m in _MARKER.finditer(lowered):
-        start = m.start()
-        if m.end() - start == 4 and lowered[start - 4 : start] != b"tvg-":
-            continue  # "chno" inside another word or key
-        line += data.count(b"\n", pos, start)
-        pos = start
-        value = _MARKED_VALUE.match(data, m.end())
+        return None
+    marks, newlines = _markers(data)
+    for index in range(0, len(marks), 2):
+        at, start = line + marks[index], marks[index + 1]
+        value = _MARKED_VALUE.match(data, start + (4 if data[start + 2] in b"nN" else 9))
         numbers: tuple[str, ...] | None
         if value is None:
             numbers = None
@@ -63,13 +53,33 @@ def _scan(data: bytes, line: int, found: list[Candidate]) -> bool:
             raw = next(v for v in value.groups() if v is not None)
             number = number_or_empty(raw.decode("utf-8", errors="replace"))
             numbers = (number,) if number else ()
-        if found and found[-1][0] == line:
+        if found and found[-1][0] == at:
             before = found[-1][1]
             numbers = None if before is None or numbers is None else before + numbers
-            found[-1] = (line, numbers)
+            found[-1] = (at, numbers)
         elif numbers is None or numbers:
-            found.append((line, numbers))
-    return True
+            found.append((at, numbers))
+    return newlines
+
+
+def _markers(data: bytes) -> tuple[list[int], int]:
+    """Return where "tvg-chno" (from its "chno") and "ch-number" start, in any case, as a flat list of
+    (newlines before, start) pairs; and the newlines in data."""
+    c = native.module()
+    if c is not None:
+        found: tuple[list[int], int] = c.markers(data)
+        return found
+    marks: list[int] = []
+    pos = line = 0
+    lowered = data.lower()  # same offsets; a case-blind regex would be ten times slower
+    for m in _MARKER.finditer(lowered):
+        start = m.start()
+        if m.end() - start == 4 and (start < 4 or lowered[start - 4 : start] != b"tvg-"):
+            continue  # "chno" inside another word or key
+        line += data.count(b"\n", pos, start)
+        pos = start
+        marks += (line, start)
+    return marks, line + data.count(b"\n", pos)
 
 
 class Unread:

@@ -16,15 +16,12 @@ from collections import deque
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from antenna.formats.m3u import M3URecord
-from antenna.formats.m3u_write import format_entry, format_header, format_value, one_line
+from antenna.formats.m3u_write import format_header, format_value
 from antenna.iptv.models import Override, SourceConfig, plex_safe_id
 from antenna.iptv.number_scan import Candidate, Unread
-from antenna.iptv.plan import PLAYLIST_ATTRS, absolute, keep_name, number_or_empty, sort_key
+from antenna.iptv.plan import keep_name, number_or_empty, sort_key
+from antenna.iptv.playlist_views import RunWriter, View, choose_logo, compose, run_writer
 
-_NO_OVERRIDE = Override()
-_ALIAS = {"tvg-chno": "ch-number"}
-_TRUE = frozenset({"true", "1", "yes"})
 _DIGIT_SUMS = bytes(sum(map(int, str(n))) for n in range(10000))
 
 
@@ -41,8 +38,8 @@ class StreamStats:
 
 
 # A channel waiting for its place: (seq, group start key or None, name, rest of the entry or None, enabled);
-# the rest is everything after the tvg-chno attribute, None when the channel is not written.
-_Draft = tuple[int, tuple[int, str] | None, str, str | None, bool]
+# the rest is everything after the tvg-chno attribute as UTF-8, None when the channel is not written.
+_Draft = tuple[int, tuple[int, str] | None, str, bytes | None, bool]
 
 
 class _Merge:
@@ -50,11 +47,12 @@ class _Merge:
 
     def __init__(
         self,
-        sources: Sequence[tuple[SourceConfig, Iterable[M3URecord], Sequence[Candidate]]],
+        sources: Sequence[tuple[SourceConfig, Iterable[list[View]], Sequence[Candidate]]],
         overrides: Mapping[tuple[int, str], Override],
         stats: StreamStats,
         names: bool,
         first_number: int,
+        write_run: RunWriter | None,
     ) -> None:
         self.sources = sources
         self.overrides = overrides
@@ -84,12 +82,13 @@ class _Merge:
         self.scan = 0  # where the first queued channel's search for a free number has got to
         self.blocked = ""  # the number that search waits for
         self.heap: list[tuple[tuple[int, int], int, str, _Draft]] = []
-        self.out: list[str] = []
+        self.out: list[bytes] = []
         self.unread_floor = self.unread.floor()  # kept up to date as lines are read
+        self.write_run = write_run
 
-    def run(self) -> Iterator[list[str]]:
-        for index, (source, records, candidates) in enumerate(self.sources):
-            yield from self._source(source, records, candidates)
+    def run(self) -> Iterator[list[bytes]]:
+        for index, (source, blocks, candidates) in enumerate(self.sources):
+            yield from self._source(source, blocks, candidates)
             self.unread.remove(self.ends[index])
             self.unread_floor = self.unread.floor()
             self._drain()
@@ -100,10 +99,10 @@ class _Merge:
         yield self.out
 
     def _source(
-        self, source: SourceConfig, records: Iterable[M3URecord], candidates: Sequence[Candidate]
-    ) -> Iterator[list[str]]:
+        self, source: SourceConfig, blocks: Iterable[list[View]], candidates: Sequence[Candidate]
+    ) -> Iterator[list[bytes]]:
         stats, unread, overrides, starts, out = self.stats, self.unread, self.overrides, self.starts, self.out
-        presets, queue, heap = self.presets, self.queue, self.heap
+        presets, queue, heap, unread_counts = self.presets, self.queue, self.heap, unread.counts
         seen: set[str] = set()
         pending = len(candidates)
         next_line = candidates[0][0] if candidates else sys.maxsize
@@ -114,128 +113,109 @@ class _Merge:
         grouped = any(sid == source.id for sid, _ in starts)
         source_id, icon, base_url = source.id, source.icon, source.base_url
         seq = stats.channels
-        enabled_count = stats.enabled
+        enabled_count = stats.enabled - seq  # plus seq: every channel counts as enabled but the disabled
         written = 0
         names, sums = self.names, _DIGIT_SUMS
         owed = False
-        for name, url, attrs, _duration, groups, kodiprops, vlcopts, line in records:
-            if owed:  # lines read since may have freed the number a queued channel waits for
-                owed = False
-                if queue or heap:
-                    self._drain()
-            if line >= next_line:
-                # This entry and the lines before it are read: their numbers are known once this entry has
-                # claimed its own, so the queue is drained at the next entry (or the source's end).
-                while index < pending and candidates[index][0] <= line:
-                    unread.remove(candidates[index][1])
-                    index += 1
-                next_line = candidates[index][0] if index < pending else sys.maxsize
-                self.unread_floor = unread.floor()
-                owed = True
-            found = dict(reversed(attrs))  # the first of each key wins, as in M3UEntry.attr
-            keys = "".join(found)
-            if keys == keys.lower():
-                tvg_id = found.get("tvg-id", "")
-                tvg_name = found.get("tvg-name", "")
-                key = tvg_id or tvg_name or name
-                if key in seen:
-                    stats.duplicates.append(f"{source.name}: {key}")
-                    continue
-                chno = found.get("tvg-chno")
-                if chno is None:
-                    chno = found.get("ch-number", "")
-                logo = found.get("tvg-logo", "")
-                radio = found.get("radio", "")
-                extras = not PLAYLIST_ATTRS.isdisjoint(found)
-            else:
-                tvg_id, tvg_name = _attr(attrs, "tvg-id"), _attr(attrs, "tvg-name")
-                key = tvg_id or tvg_name or name
-                if key in seen:
-                    stats.duplicates.append(f"{source.name}: {key}")
-                    continue
-                chno, logo, radio = _attr(attrs, "tvg-chno"), _attr(attrs, "tvg-logo"), _attr(attrs, "radio")
-                extras = True
-            seen.add(key)
-            groups = groups or (source.name,)
-            if filtered and not keep_name(name, groups, rules):
-                continue
-            override = overrides.get((source_id, key), _NO_OVERRIDE) if overrides else _NO_OVERRIDE
-            wanted = number_or_empty(override.number) if override.number else ""
-            if not wanted and chno:
-                wanted = number_or_empty(chno)
-            if wanted:
-                if wanted in presets:
-                    stats.warnings.append(
-                        f"{source.name}: {name} wanted number {wanted}, already taken; renumbered"
+        limit = _limit(self.unread_floor)  # (n, 0) sorts before the lowest unread preset when n < limit
+        # The C reader's module also writes runs of usual channels (the inline path below) when nothing
+        # else applies to this source: no filters, overrides, group starts or names to report.
+        write_run = self.write_run
+        fast = write_run is not None and not (filtered or overrides or starts or names)
+        prefix = f"{source.name}: "
+        for views in blocks:
+            i, count = 0, len(views)
+            while i < count:
+                if owed:  # lines read since may have freed the number a queued channel waits for
+                    owed = False
+                    if queue or heap:
+                        self._drain()
+                if fast and not (queue or unread.unknown):
+                    top = heap[0][0] if heap else None
+                    i, self.next_free, added = write_run(  # type: ignore[misc]
+                        views,
+                        i,
+                        seen,
+                        presets,
+                        unread_counts,
+                        self.next_free,
+                        limit,
+                        top,
+                        out,
+                        stats.duplicates,
+                        prefix,
+                        next_line,
                     )
-                    wanted = ""
-                else:
-                    presets.add(wanted)
-            out_name = override.name or tvg_name or name
-            if override.group:
-                group = override.group
-                groups = (group, *[g for g in groups if g != group])
-            else:
-                group = groups[0]
-            enabled = override.enabled if override.enabled is not None else True
-            seq += 1
-            enabled_count += enabled
-            rest: str | None = None
-            if enabled and url:
-                logo = override.logo or logo or icon
-                if base_url and logo:
-                    logo = absolute(logo, base_url)
-                if kodiprops or vlcopts or extras:
-                    extra = [("tvg-logo", logo)] if logo else []
-                    extra.append(("group-title", ";".join(groups)))
-                    if radio and radio.strip().lower() in _TRUE:
-                        extra.append(("radio", "true"))
-                    extra.extend((k, v) for k, v in attrs if k.lower() in PLAYLIST_ATTRS)
-                    rest = format_entry(out_name, url, extra, groups, kodiprops, vlcopts)[10:]
-                else:  # as format_entry writes it, spelled out for the usual entry
-                    title = groups[0] if len(groups) == 1 else ";".join(groups)
-                    if '"' in title or "\n" in title or "\r" in title:
-                        title = format_value(title)
-                    shown = out_name
-                    if "\n" in shown or "\r" in shown:
-                        shown = one_line(shown)
-                    if "\n" in url or "\r" in url:
-                        url = one_line(url)
-                    if logo:
-                        if '"' in logo or "\n" in logo or "\r" in logo:
-                            logo = format_value(logo)
-                        rest = f' tvg-logo="{logo}" group-title="{title}"'
-                    else:
-                        rest = f' group-title="{title}"'
-                    if radio and radio.strip().lower() in _TRUE:
-                        rest += ' radio="true"'
-                    rest = f"{rest},{shown}\n{url}\n"
-            start_key = (source_id, group.lower()) if grouped else None
-            if start_key is not None and start_key not in starts:
-                start_key = None
-            draft = (seq, start_key, out_name, rest, enabled)
-            if wanted:
-                self._place(wanted, draft)
-            elif queue or starts:
-                queue.append(draft)
-                self._drain()
-            else:
-                # The usual channel, _drain and _place inlined: nothing queued, no group starts.
-                candidate = self.next_free
-                while True:
-                    number = str(candidate)
-                    if number in presets:
-                        candidate += 1
-                    elif unread.unknown or number in unread.counts:
-                        queue.append(draft)
-                        self.scan, self.blocked = candidate, number
+                    seq += added
+                    written += added
+                    if i == count:
                         break
+                key, name, out_name, wanted, groups, logo, mid, tail, rest, line = views[i]
+                i += 1
+                if line >= next_line:
+                    # This entry and the lines before it are read: their numbers are known once this entry
+                    # has claimed its own, so the queue is drained at the next entry (or the source's end).
+                    while index < pending and candidates[index][0] <= line:
+                        unread.remove(candidates[index][1])
+                        index += 1
+                    next_line = candidates[index][0] if index < pending else sys.maxsize
+                    self.unread_floor = unread.floor()
+                    limit = _limit(self.unread_floor)
+                    owed = True
+                if key in seen:
+                    stats.duplicates.append(f"{source.name}: {key}")
+                    continue
+                seen.add(key)
+                if filtered and not keep_name(name, groups, rules):
+                    continue
+                seq += 1
+                enabled = True
+                if overrides and (override := overrides.get((source_id, key))) is not None:
+                    if override.number and (number := number_or_empty(override.number)):
+                        wanted = number
+                    out_name = override.name or out_name
+                    if override.group:
+                        groups = (override.group, *[g for g in groups if g != override.group])
+                    if override.enabled is not None:
+                        enabled = override.enabled
+                        enabled_count -= not enabled
+                    logo = choose_logo(override.logo or logo, icon, base_url)
+                    rest = compose(out_name, logo, groups, mid, tail) if enabled else None
+                elif rest is None:
+                    rest = compose(out_name, choose_logo(logo, icon, base_url), groups, mid, tail)
+                if wanted:
+                    if wanted in presets:
+                        stats.warnings.append(
+                            f"{source.name}: {name} wanted number {wanted}, already taken; renumbered"
+                        )
+                        wanted = ""
+                    else:
+                        presets.add(wanted)
+                start_key = None
+                if grouped:
+                    start_key = (source_id, groups[0].lower())
+                    if start_key not in starts:
+                        start_key = None
+                if wanted:
+                    self._place(wanted, (seq, start_key, out_name, rest, enabled))
+                elif queue or starts:
+                    queue.append((seq, start_key, out_name, rest, enabled))
+                    self._drain()
+                else:
+                    # The usual channel, _drain and _place inlined: nothing queued, no group starts.
+                    candidate = self.next_free
+                    number = str(candidate)
+                    while number in presets:
+                        candidate += 1
+                        number = str(candidate)
+                    if unread.unknown or number in unread_counts:
+                        queue.append((seq, start_key, out_name, rest, enabled))
+                        self.scan, self.blocked = candidate, number
                     else:
                         self.next_free = candidate + 1
-                        order = (candidate, 0)
-                        if (not heap or order < heap[0][0]) and order < self.unread_floor:
+                        if candidate < limit and (not heap or (candidate, 0) < heap[0][0]):
                             if rest is None or names:
-                                self._write(number, draft)
+                                self._write(number, (seq, start_key, out_name, rest, enabled))
                             else:  # _write inlined
                                 if candidate < 100_000_000:
                                     check = (sums[candidate % 10000] + sums[candidate // 10000]) % 10
@@ -246,20 +226,21 @@ class _Merge:
                                     out_name = format_value(out_name)
                                 out.append(
                                     f'#EXTINF:-1 tvg-id="{xmltv_id}" tvg-name="{out_name}" '
-                                    f'tvg-chno="{number}"{rest}'
+                                    f'tvg-chno="{number}"'.encode(errors="replace")
+                                    + rest
                                 )
                                 written += 1
                         else:
-                            heapq.heappush(heap, (order, seq, number, draft))
+                            draft = (seq, start_key, out_name, rest, enabled)
+                            heapq.heappush(heap, ((candidate, 0), seq, number, draft))
                             self._flush_heap()
-                        break
             if len(out) >= 2048:
-                stats.channels, stats.enabled = seq, enabled_count
+                stats.channels, stats.enabled = seq, enabled_count + seq
                 stats.written += written
                 written = 0
                 yield out
                 out.clear()
-        stats.channels, stats.enabled = seq, enabled_count
+        stats.channels, stats.enabled = seq, enabled_count + seq
         stats.written += written
         while index < pending:
             unread.remove(candidates[index][1])
@@ -346,41 +327,33 @@ class _Merge:
             else:
                 xmltv_id = plex_safe_id(number)
             name = format_value(draft[2])
-            self.out.append(f'#EXTINF:-1 tvg-id="{xmltv_id}" tvg-name="{name}" tvg-chno="{number}"{rest}')
+            head = f'#EXTINF:-1 tvg-id="{xmltv_id}" tvg-name="{name}" tvg-chno="{number}"'
+            self.out.append(head.encode(errors="replace") + rest)
             self.stats.written += 1
         if self.names and draft[4]:
             self.stats.without_guide.append(f"{number} {draft[2]}")
 
 
-def _attr(attrs: tuple[tuple[str, str], ...], key: str) -> str:
-    """Return an attribute as M3UEntry.attr does, for the rare entry with upper-case keys."""
-    for k, v in attrs:
-        if k == key:
-            return v
-    alias = _ALIAS.get(key)
-    via_alias: str | None = None
-    for k, v in attrs:
-        lk = k.lower()
-        if lk == key:
-            return v
-        if via_alias is None and lk == alias:
-            via_alias = v
-    return "" if via_alias is None else via_alias
+def _limit(floor: tuple[int, int]) -> int:
+    """Return the first n whose (n, 0) does not sort before floor (at most sys.maxsize, for the C writer)."""
+    return min(floor[0] + (floor[1] > 0), sys.maxsize)
 
 
 def stream_playlist(
-    sources: Sequence[tuple[SourceConfig, Iterable[M3URecord], Sequence[Candidate]]],
+    sources: Sequence[tuple[SourceConfig, Iterable[list[View]], Sequence[Candidate]]],
     overrides: Mapping[tuple[int, str], Override],
     *,
     header: Sequence[tuple[str, str]],
     stats: StreamStats,
     names: bool = False,
     first_number: int = 1,
-) -> Iterator[str]:
-    """Yield the playlist (header, then one string per written channel) of the merged channel sources.
+    use_c: bool | None = None,
+) -> Iterator[bytes]:
+    """Yield the playlist as UTF-8 (header, then one piece per written channel) of the merged channel sources.
 
-    Each source comes with its `scan_numbers` result; `stats` fills in as the playlist is consumed.
+    Each source comes as its views in blocks (playlist_views.iter_views) with its `scan_numbers` result;
+    `stats` fills in as the playlist is consumed. use_c: as playlist_views.iter_views takes it.
     """
-    yield format_header(header)
-    for batch in _Merge(sources, overrides, stats, names, first_number).run():
+    yield format_header(header).encode(errors="replace")
+    for batch in _Merge(sources, overrides, stats, names, first_number, run_writer(use_c)).run():
         yield from batch
