@@ -54,4 +54,7 @@ def _compile(source: Path, target: Path) -> None:
         command.ensure_finalized()
         command.run()
         built = Path(command.get_ext_fullpath(MODULE))
-        target.write_bytes(built.read_bytes())
+        # A new file renamed over the old one: a running Antenna keeps the module it has mapped.
+        staged = target.with_name(target.name + ".new")
+        staged.write_bytes(built.read_bytes())
+        os.replace(staged, target)
