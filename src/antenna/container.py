@@ -20,6 +20,7 @@ from antenna.db.repos.plex import PlexRepository
 from antenna.db.repos.podcasts import PodcastRepository
 from antenna.db.repos.schedules import ScheduleRepository
 from antenna.db.repos.secrets import SecretRepository
+from antenna.db.repos.vod import VodRepository
 from antenna.fs import Trash, prepare_data_dir, write_if_missing
 from antenna.iptv.models import JOB_KIND as IPTV_JOB
 from antenna.iptv.service import IptvService
@@ -36,6 +37,8 @@ from antenna.plex.service import PlexService
 from antenna.podcasts.models import CHECK_JOB, DOWNLOAD_JOB, HOUSEKEEP_JOB, KeepOrder, PodcastOptions
 from antenna.podcasts.service import PodcastService
 from antenna.settings import SETTINGS_FILE, Settings, default_toml, load_settings
+from antenna.vod.service import JOB_KIND as VOD_JOB
+from antenna.vod.service import VodService
 
 DEFAULT_SCHEDULES = {"maintenance": "daily 04:30"}
 
@@ -78,6 +81,7 @@ class Container:
     plex_outputs: PlexOutputs
     iptv: IptvService
     podcasts: PodcastService
+    vod: VodService
     clock: Callable[[], datetime]
 
     @property
@@ -157,6 +161,18 @@ def build_container(settings: Settings, *, migrate: bool = True) -> Container:
             description="Fetch IPTV sources, merge them and rewrite the playlist and the guide.",
         )
     )
+    vod = VodService(
+        VodRepository(sessions), data_dir=settings.data_dir, base_url=settings.base_url, clock=clock
+    )
+    runner.register(
+        JobKind(
+            VOD_JOB,
+            "VOD export",
+            vod.run,
+            resumable=True,
+            description="Write a provider's movies and series as .strm + NFO files; unchanged ones stay.",
+        )
+    )
     plex_repo = PlexRepository(sessions)
     plex = PlexService(plex_repo, client_factory=plex_client, clock=clock)
     plex_hub = PlexHub(
@@ -173,6 +189,7 @@ def build_container(settings: Settings, *, migrate: bool = True) -> Container:
     scheduler = Scheduler(schedules, jobs, runner, default_timezone=settings.timezone, clock=clock)
     schedule_service = ScheduleService(schedules, runner, default_timezone=settings.timezone, clock=clock)
     iptv.schedules = schedule_service
+    vod.schedules = schedule_service
     return Container(
         settings=settings,
         engine=engine,
@@ -191,6 +208,7 @@ def build_container(settings: Settings, *, migrate: bool = True) -> Container:
         plex_outputs=plex_hub.outputs,
         iptv=iptv,
         podcasts=podcasts,
+        vod=vod,
         clock=clock,
     )
 

@@ -30,6 +30,7 @@ _GROUPS: dict[str, tuple[str, str]] = {
     "plex": ("antenna.cli.plex", "plex_app"),
     "podcast": ("antenna.cli.podcast", "podcast_app"),
     "iptv": ("antenna.cli.iptv", "iptv_app"),
+    "vod": ("antenna.cli.vod", "vod_app"),
     "jobs": ("antenna.cli.jobs", "jobs_app"),
     "schedule": ("antenna.cli.jobs", "schedule_app"),
     "db": ("antenna.cli.admin", "db_app"),

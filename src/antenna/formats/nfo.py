@@ -86,7 +86,7 @@ def xml_text(text: str, *, kodi_safe: bool = False) -> str:
     return text.strip()
 
 
-class _Builder:
+class NfoBuilder:
     """Appends child elements with cleaned text; empty optional values are left out."""
 
     def __init__(self, root: str, kodi_safe: bool) -> None:
@@ -106,7 +106,7 @@ class _Builder:
 
 def render_tvshow_nfo(show: ShowInfo, *, kodi_safe: bool = False) -> bytes:
     """Return tvshow.nfo for a show folder."""
-    b = _Builder("tvshow", kodi_safe)
+    b = NfoBuilder("tvshow", kodi_safe)
     b.add("title", show.title, required=True)
     b.add("showtitle", show.title)
     b.add("plot", show.plot)
@@ -126,7 +126,7 @@ def render_tvshow_nfo(show: ShowInfo, *, kodi_safe: bool = False) -> bytes:
 
 def render_episode_nfo(ep: EpisodeInfo, *, kodi_safe: bool = False) -> bytes:
     """Return the NFO that sits next to an episode's media file."""
-    b = _Builder("episodedetails", kodi_safe)
+    b = NfoBuilder("episodedetails", kodi_safe)
     b.add("title", ep.title, required=True)
     b.add("showtitle", ep.show_title)
     b.add("season", str(ep.season))
@@ -147,7 +147,7 @@ def render_episode_nfo(ep: EpisodeInfo, *, kodi_safe: bool = False) -> bytes:
 
 def render_season_nfo(season_number: int, title: str, *, kodi_safe: bool = False) -> bytes:
     """Return Jellyfin's `Season XXXX/season.nfo` naming one season."""
-    b = _Builder("season", kodi_safe)
+    b = NfoBuilder("season", kodi_safe)
     b.add("title", title, required=True)
     b.add("seasonnumber", str(season_number))
     return b.render()

@@ -15,6 +15,7 @@ from antenna.fs.atomic import (
     remove_file,
     same_content,
 )
+from antenna.fs.bulk import make_dirs, on_network_filesystem, prune_empty_dirs, write_generated
 from antenna.fs.datadir import prepare_data_dir, write_if_missing
 from antenna.fs.lock import DataDirLock
 from antenna.fs.names import sanitize_name, sanitize_relpath, truncate_utf8
@@ -52,11 +53,15 @@ __all__ = [
     "atomic_write_text",
     "atomic_writer",
     "ensure_dir",
+    "make_dirs",
+    "on_network_filesystem",
     "prepare_data_dir",
+    "prune_empty_dirs",
     "remove_file",
     "same_content",
     "sanitize_name",
     "sanitize_relpath",
     "truncate_utf8",
+    "write_generated",
     "write_if_missing",
 ]

@@ -17,7 +17,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from antenna import __version__
 from antenna.container import Container
 from antenna.errors import UserError
-from antenna.web import api, iptv_api, pages, plex_api, podcast_api, sse
+from antenna.web import api, iptv_api, pages, plex_api, podcast_api, sse, vod_api
 from antenna.web.auth import AuthService
 from antenna.web.deps import CsrfFailed, LoginRequired
 from antenna.web.templating import templates
@@ -81,6 +81,8 @@ def create_app(container: Container, *, start_background: bool = True) -> FastAP
     app.include_router(iptv_api.router)
     app.include_router(iptv_api.media)
     app.include_router(podcast_api.router)
+    app.include_router(vod_api.router)
+    app.include_router(vod_api.media)
     app.include_router(sse.router)
     app.include_router(pages.router)
     _install_error_handlers(app)

@@ -23,6 +23,8 @@ from antenna.web import (
     podcast_show_views,
     podcast_views,
     settings_views,
+    vod_run_views,
+    vod_views,
 )
 from antenna.web.deps import AuthDep, ContainerDep, require_csrf, require_login
 from antenna.web.templating import templates
@@ -48,7 +50,7 @@ CAPABILITIES = {
     "plex": ("Plex", "Watch sessions live, drive players, refresh sections and publish events to MQTT."),
 }
 # Capabilities with pages of their own; the others get the "not in this version yet" placeholder.
-BUILT = frozenset({"iptv", "plex", "podcasts"})
+BUILT = frozenset({"iptv", "plex", "podcasts", "vod"})
 
 
 def _safe_next(target: str) -> str:
@@ -147,6 +149,8 @@ router.include_router(plex_views.router)
 router.include_router(plex_settings_views.router)
 router.include_router(iptv_views.router)
 router.include_router(iptv_channel_views.router)
+router.include_router(vod_views.router)
+router.include_router(vod_run_views.router)
 router.include_router(podcast_views.router)
 router.include_router(podcast_add_views.router)
 router.include_router(podcast_download_views.router)

@@ -4,6 +4,7 @@ from antenna.db.tables.core import AppSecret, JobItemFailureRow, JobRow, Schedul
 from antenna.db.tables.iptv import IptvOverrideRow, IptvSourceRow
 from antenna.db.tables.plex import MqttRow, PlexEventRow, PlexServerRow, WebhookRow
 from antenna.db.tables.podcasts import EpisodeRow, PodcastRow
+from antenna.db.tables.vod import VodFileRow, VodRunRow, VodSeriesRow, VodSourceRow, VodStreamRow
 
 __all__ = [
     "AppSecret",
@@ -17,5 +18,10 @@ __all__ = [
     "PlexServerRow",
     "PodcastRow",
     "ScheduleRow",
+    "VodFileRow",
+    "VodRunRow",
+    "VodSeriesRow",
+    "VodSourceRow",
+    "VodStreamRow",
     "WebhookRow",
 ]

@@ -1,0 +1,125 @@
+"""VOD over HTTP: the stable redirects .strm files hold (no login), and the REST API under /api/vod."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import FileResponse, RedirectResponse
+from pydantic import BaseModel, Field
+
+from antenna.errors import NotFound
+from antenna.jobs.runner import job_payload
+from antenna.vod.service import JOB_KIND
+from antenna.web.deps import ContainerDep, require_api_key, require_media_token
+
+media = APIRouter(prefix="/vod", include_in_schema=False, dependencies=[Depends(require_media_token)])
+router = APIRouter(prefix="/api/vod", tags=["vod"], dependencies=[Depends(require_api_key)])
+
+
+@media.get("/movie/{ident}")
+async def movie(ident: str, container: ContainerDep) -> RedirectResponse:
+    """Send a player to the movie's current provider URL (the .strm keeps Antenna's stable one)."""
+    return RedirectResponse(await asyncio.to_thread(container.vod.redirect, "movie", ident), status_code=302)
+
+
+@media.get("/episode/{ident}")
+async def episode(ident: str, container: ContainerDep) -> RedirectResponse:
+    """Send a player to the episode's current provider URL."""
+    return RedirectResponse(
+        await asyncio.to_thread(container.vod.redirect, "episode", ident), status_code=302
+    )
+
+
+class AddSource(BaseModel):
+    """Add a VOD source: an Xtream account (xtream + username + password) or an M3U playlist."""
+
+    name: str
+    root: str = Field(description="The folder the .strm + NFO tree is written in")
+    xtream: str = Field("", description="Xtream server URL")
+    username: str = ""
+    password: str = ""
+    m3u: str = Field("", description="M3U URL or file with /movie/ and /series/ entries")
+    base_url: str = Field("", description="Antenna's address as media servers reach it")
+    url_mode: str = Field("redirect", description="redirect or provider")
+    id_style: str = Field("plex", description="plex, jellyfin or none")
+    schedule: str = Field("", description='"daily 03:00" or a crontab; empty: by hand')
+
+
+class Export(BaseModel):
+    """Start an export of one source."""
+
+    source: str
+    scope: str = Field("all", description="all, movies or series")
+    cleanup: str = Field("off", description="off, preview or apply")
+    force: bool = Field(False, description="apply a cleanup past the safety threshold")
+
+
+@router.get("/sources")
+def sources(container: ContainerDep) -> list[dict[str, Any]]:
+    """List sources (passwords only said to be set)."""
+    return [s.to_dict() for s in container.vod.sources()]
+
+
+@router.post("/sources", status_code=201)
+def add_source(body: AddSource, container: ContainerDep) -> dict[str, Any]:
+    """Add a source."""
+    values = body.model_dump()
+    return container.vod.add_source(values.pop("name"), **values).to_dict()
+
+
+@router.delete("/sources/{ref}")
+def remove_source(ref: str, container: ContainerDep) -> dict[str, Any]:
+    """Forget a source (its files stay)."""
+    return {"removed": container.vod.remove_source(ref).name}
+
+
+@router.post("/sources/{ref}/test")
+def test_source(ref: str, container: ContainerDep) -> dict[str, Any]:
+    """Read a source's catalogue now and say what it holds."""
+    return {"result": container.vod.test_source(ref)}
+
+
+@router.post("/export", status_code=202)
+def export(body: Export, container: ContainerDep) -> dict[str, Any]:
+    """Queue an export (progress under /api/jobs)."""
+    source = container.vod.source(body.source)
+    params = {"source": source.id, "scope": body.scope, "cleanup": body.cleanup, "force": body.force}
+    return job_payload(container.runner.submit(JOB_KIND, params))
+
+
+@router.post("/sources/{ref}/stats")
+def stats(ref: str, container: ContainerDep) -> dict[str, Any]:
+    """Write the summary CSV (counts from the provider and the folder) and return its counts."""
+    path, counts = container.vod.stats(ref)
+    return {"csv": str(path), **counts}
+
+
+@router.get("/runs")
+def runs(container: ContainerDep, source: str | None = None, limit: int = 20) -> list[dict[str, Any]]:
+    """List exports, newest first."""
+    return [_run(r) for r in container.vod.runs(source, min(max(limit, 1), 200))]
+
+
+@router.get("/runs/{run_id}")
+def run(run_id: int, container: ContainerDep) -> dict[str, Any]:
+    """Return one export with its report rows."""
+    info, rows = container.vod.report(run_id)
+    return {**_run(info), "rows": rows}
+
+
+@router.get("/runs/{run_id}/report.csv")
+def run_csv(run_id: int, container: ContainerDep) -> FileResponse:
+    """Download an export's CSV report."""
+    info, _rows = container.vod.report(run_id)
+    if not info["report"]:
+        raise NotFound(f"Run {run_id} has no report.")
+    return FileResponse(info["report"], media_type="text/csv", filename=f"vod-run-{run_id}.csv")
+
+
+def _run(row: dict[str, Any]) -> dict[str, Any]:
+    out = dict(row)
+    for key in ("started_at", "finished_at"):
+        out[key] = out[key].isoformat() if out[key] else None
+    return out
