@@ -19,7 +19,7 @@ from antenna.clients.xtream_vod import XtreamVodClient
 from antenna.db.repos.plex import Columns
 from antenna.db.repos.vod import VodRepository
 from antenna.errors import AntennaError, NotFound, UserError
-from antenna.fs import LibraryRoot, atomic_move, atomic_write, ensure_dir, on_network_filesystem, remove_file
+from antenna.fs import LibraryRoot, atomic_write, atomic_writer, ensure_dir, on_network_filesystem
 from antenna.jobs.models import JobContext
 from antenna.jobs.schedule import parse_schedule
 from antenna.jobs.schedule_service import ScheduleService
@@ -199,17 +199,16 @@ class VodService:
         run_id = self.repo.add_run(config.id, scope, mode.value, self._clock())
         ensure_dir(self.reports)
         report = self.reports / f"run-{run_id}.csv"
-        partial = report.with_name(report.name + ".part")
         try:
-            with partial.open("w", encoding="utf-8", newline="") as stream:
+            # The report streams into a temp file as the run goes; only a finished run's report appears.
+            with atomic_writer(report) as raw:
+                stream = io.TextIOWrapper(raw, encoding="utf-8", newline="")
                 summary, counts = self._export(config, scope, mode, force, stream, progress, check_cancelled)
+                stream.detach()  # flushes; atomic_writer closes the file itself
         except BaseException as exc:
-            with contextlib.suppress(FileNotFoundError):
-                remove_file(partial)
             message = str(exc) if isinstance(exc, AntennaError) else f"{type(exc).__name__}: {exc}"
             self._finish(run_id, config.id, "failed", message, {}, "")
             raise
-        atomic_move(partial, report)
         self._finish(run_id, config.id, "ok", summary, counts, str(report))
         return summary
 
