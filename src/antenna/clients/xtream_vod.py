@@ -13,7 +13,7 @@ from urllib.parse import quote
 
 import httpx
 
-from antenna.clients.xtream import XtreamAccount, XtreamClient, _int, _items, _text
+from antenna.clients.xtream import XtreamAccount, XtreamClient, _int, _items, _text, normalise_server
 from antenna.errors import Unavailable
 from antenna.vod.models import Episode, Movie, Series
 
@@ -93,6 +93,16 @@ def _extension(value: Any) -> str:
     return _text(value).lstrip(".") or "mp4"
 
 
+def stream_url(account: XtreamAccount, kind: str, stream_id: str, extension: str) -> str:
+    """Return the play URL of a "movie" or "series" stream (it carries the credentials; redact to show it).
+
+    No connection is needed, so the redirects build it without a client.
+    """
+    user, password = (quote(s, safe="") for s in (account.username, account.password))
+    name = f"{quote(stream_id, safe='')}.{quote(extension.lstrip('.') or 'mp4', safe='')}"
+    return f"{normalise_server(account.server)}/{kind}/{user}/{password}/{name}"
+
+
 class XtreamVodClient(XtreamClient):
     """Read one Xtream account's movies and series; safe to share between threads."""
 
@@ -164,9 +174,7 @@ class XtreamVodClient(XtreamClient):
         return items
 
     def _url(self, kind: str, stream_id: str, extension: str) -> str:
-        user, password = (quote(s, safe="") for s in (self.account.username, self.account.password))
-        name = f"{quote(stream_id, safe='')}.{quote(extension.lstrip('.') or 'mp4', safe='')}"
-        return f"{self.server}/{kind}/{user}/{password}/{name}"
+        return stream_url(self.account, kind, stream_id, extension)
 
     # -- movies -------------------------------------------------------------------------------------------
 

@@ -10,10 +10,10 @@ import contextlib
 import logging
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol, TypeVar
+from typing import Protocol
 
 from antenna.clients.http_source import fetch
 from antenna.errors import AntennaError, UserError
@@ -86,7 +86,7 @@ def from_xtream(
         ]
         out.complete = client.complete
         if config.rich_nfo:
-            out.movies = _each(config, out, client.movie_info, out.movies, check_cancelled, "movie details")
+            out.movies = _details(config, client.movie_info, out.movies, out)
     if scope in ("all", "series"):
         check_cancelled()
         progress(0, 1, "reading the series")
@@ -145,35 +145,23 @@ def with_episodes(
             check_cancelled()
 
 
-T = TypeVar("T", Movie, Series)
+def _details(
+    config: VodSourceConfig, call: Callable[[Movie], Movie], movies: list[Movie], out: Catalogue
+) -> list[Movie]:
+    """Return the movies with their richer details, fetched with the provider's own concurrency.
 
+    A movie whose details fail stays as listed (the catalogue is still complete: nothing is missing from it).
+    """
 
-def _each(
-    config: VodSourceConfig,
-    out: Catalogue,
-    call: Callable[[T], T],
-    items: list[T],
-    check_cancelled: Callable[[], None],
-    what: str,
-    progress: Progress | None = None,
-) -> list[T]:
-    """Run call on each item with the provider's own concurrency; a failed item keeps its last files."""
-    done: list[T] = []
+    def one(movie: Movie) -> Movie:
+        try:
+            return call(movie)
+        except AntennaError as exc:
+            out.problems.append(f"{movie.title}: {exc}")
+            return movie
+
     with ThreadPoolExecutor(max_workers=max(1, config.provider_workers)) as pool:
-        futures = {pool.submit(call, item): item for item in items}
-        for count, future in enumerate(as_completed(futures), 1):
-            item = futures[future]
-            try:
-                done.append(future.result())
-            except AntennaError as exc:
-                out.complete = False
-                out.problems.append(f"{item.title}: {exc}")
-                done.append(item)  # a movie without its richer details is still a movie
-            if count % 50 == 0:
-                check_cancelled()
-                if progress is not None:
-                    progress(count, len(items), f"reading {what}")
-    return done
+        return list(pool.map(one, movies))
 
 
 def from_m3u(config: VodSourceConfig, scope: str) -> Catalogue:

@@ -15,7 +15,7 @@ from typing import Any, TextIO
 from urllib.parse import quote
 
 from antenna.clients.xtream import XtreamAccount
-from antenna.clients.xtream_vod import XtreamVodClient
+from antenna.clients.xtream_vod import XtreamVodClient, stream_url
 from antenna.db.repos.plex import Columns
 from antenna.db.repos.vod import VodRepository
 from antenna.errors import AntennaError, NotFound, UserError
@@ -333,7 +333,7 @@ class VodService:
             with self._client_factory(config) as client:
                 source = {"source_movies": len(client.movies()), "source_series": len(client.series_list())}
         counts = {**source, **_disk_counts(Path(config.root))}
-        counts["manifest_files"] = len(self.repo.manifest(config.id))
+        counts["manifest_files"] = self.repo.count_manifest(config.id)
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow(["measure", "count"])
@@ -380,12 +380,8 @@ class VodService:
         if stream["url"]:
             return str(stream["url"])
         config = config_of(self.repo.source(int(source_part)))
-        client = XtreamVodClient(XtreamAccount(config.server, config.username, config.password))
-        try:
-            build = client.movie_url if kind == "movie" else client.episode_url
-            return build(stream_id, stream["extension"] or "mp4")
-        finally:
-            client.close()
+        account = XtreamAccount(config.server, config.username, config.password)
+        return stream_url(account, "movie" if kind == "movie" else "series", stream_id, stream["extension"])
 
 
 def _disk_counts(root: Path) -> dict[str, int]:

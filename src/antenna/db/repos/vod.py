@@ -15,8 +15,6 @@ from antenna.db.tables import VodFileRow, VodRunRow, VodSeriesRow, VodSourceRow,
 from antenna.errors import Conflict, NotFound
 
 BATCH = 5000  # rows per INSERT: SQLite's variable limit and memory both stay small
-# path -> (digest, item, role, series id)
-Manifest = dict[str, tuple[str, str, str, str]]
 
 
 _ROW = (VodFileRow.path, VodFileRow.digest, VodFileRow.item, VodFileRow.role, VodFileRow.series_id)
@@ -83,14 +81,11 @@ class VodRepository:
             session.execute(sa.delete(VodSourceRow).where(VodSourceRow.id == source_id))
 
     # manifest --------------------------------------------------------------------------------------
-    def manifest(self, source_id: int) -> Manifest:
-        """Return what Antenna wrote for a source: path -> (digest, item, role, series id)."""
-        query = sa.select(
-            VodFileRow.path, VodFileRow.digest, VodFileRow.item, VodFileRow.role, VodFileRow.series_id
-        )
+    def count_manifest(self, source_id: int) -> int:
+        """Return how many files Antenna wrote for a source."""
+        query = sa.select(sa.func.count()).select_from(VodFileRow).where(VodFileRow.source_id == source_id)
         with self._sessions() as session:
-            rows = session.execute(query.where(VodFileRow.source_id == source_id))
-            return {path: (digest, item, role, series) for path, digest, item, role, series in rows}
+            return int(session.scalar(query) or 0)
 
     def has_manifest(self, source_id: int) -> bool:
         """Return True when Antenna wrote anything for a source."""
