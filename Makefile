@@ -23,9 +23,9 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || { scripts/ensure-system-packages "__venv__=python3-venv" && rm -rf $(VENV) && $(PYTHON) -m venv $(VENV); }
 	$(BIN)/python -m pip install -q --upgrade pip
 
-$(VENV)/.runtime: $(BIN)/python pyproject.toml hatch_build.py src/antenna/iptv/_playlist_views.c
-	@# The install compiles the C playlist reader when a compiler is there (hatch_build.py); without one
-	@# Antenna reads playlists in Python, more slowly.
+$(VENV)/.runtime: $(BIN)/python pyproject.toml hatch_build.py src/antenna/iptv/_playlist_views.c src/antenna/fs/_tree_write.c
+	@# The install compiles the C modules when a compiler is there (hatch_build.py); without them Antenna
+	@# reads playlists and writes VOD folders in Python, more slowly.
 	$(BIN)/python -m pip install -q -e .
 	@# Bytecode written now: with PYTHONDONTWRITEBYTECODE set (Docker images often do) every `antenna`
 	@# command would otherwise compile the package again (~0.1 s of start-up). A stale file is only ignored.
@@ -74,4 +74,4 @@ bench: dev
 	$(BIN)/python bench/run.py
 
 clean:
-	rm -rf $(VENV) node_modules $(VENDOR) .pytest_cache .mypy_cache .ruff_cache src/antenna/iptv/*.so
+	rm -rf $(VENV) node_modules $(VENDOR) .pytest_cache .mypy_cache .ruff_cache src/antenna/iptv/*.so src/antenna/fs/*.so

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from antenna.errors import UnsafePath
-from antenna.fs.names import sanitize_name, sanitize_relpath, truncate_utf8
+from antenna.fs.names import _BAD_CHARS, _FORBIDDEN, sanitize_name, sanitize_relpath, truncate_utf8
 
 # Text biased towards the characters the rules care about, plus anything Unicode has.
 TRICKY = st.lists(
@@ -173,3 +173,11 @@ def test_sanitize_relpath_properties(path: str) -> None:
         assert part not in ("", ".", "..")
         assert _bytes(part) <= 255
         assert "\\" not in part
+
+
+def test_the_bad_character_class_is_the_forbidden_set_and_the_cc_and_cs_categories() -> None:
+    # The sanitiser replaces by one regex class; it must match the rule it stands for on every code point.
+    for point in range(0x110000):
+        char = chr(point)
+        wanted = char in _FORBIDDEN or unicodedata.category(char) in ("Cc", "Cs")
+        assert bool(_BAD_CHARS.fullmatch(char)) == wanted, hex(point)

@@ -15,7 +15,15 @@ from antenna.fs.atomic import (
     remove_file,
     same_content,
 )
-from antenna.fs.bulk import make_dirs, on_network_filesystem, prune_empty_dirs, write_generated
+from antenna.fs.bulk import (
+    make_dirs,
+    on_network_filesystem,
+    prune_empty_dirs,
+    remove_abandoned_new_folders,
+    write_generated,
+    write_new_folder,
+    write_new_folders,
+)
 from antenna.fs.datadir import prepare_data_dir, write_if_missing
 from antenna.fs.lock import DataDirLock
 from antenna.fs.names import sanitize_name, sanitize_relpath, truncate_utf8
@@ -57,6 +65,7 @@ __all__ = [
     "on_network_filesystem",
     "prepare_data_dir",
     "prune_empty_dirs",
+    "remove_abandoned_new_folders",
     "remove_file",
     "same_content",
     "sanitize_name",
@@ -64,4 +73,6 @@ __all__ = [
     "truncate_utf8",
     "write_generated",
     "write_if_missing",
+    "write_new_folder",
+    "write_new_folders",
 ]

@@ -9,10 +9,19 @@ pathlib's overhead was most of the cost per file.
 from __future__ import annotations
 
 import contextlib
+import errno
 import itertools
 import os
+import shutil
 import stat
+from collections.abc import Sequence
 from pathlib import Path
+from types import ModuleType
+
+try:
+    from antenna.fs import _tree_write as _built
+except ImportError:  # pragma: no cover - depends on the install (hatch_build.py compiles it with gcc)
+    _built = None  # type: ignore[assignment]
 
 _COUNTER = itertools.count()
 _FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
@@ -57,6 +66,112 @@ def write_generated(path: Path | str, data: bytes) -> bool:
     return True
 
 
+NEW_FOLDER_PREFIX = ".antenna-new-"
+
+
+def write_new_folder(target: str, files: Sequence[tuple[str, bytes]]) -> bool:
+    """Create the folder target holding files (paths inside it), all at once; False when target exists.
+
+    The files are written into a hidden temp folder beside target, which is then renamed into place: a media
+    server sees the whole folder or nothing, so no file needs its own temp file, rename or content check
+    (three system calls a file, as a bare write loop makes). target's parent must exist; the caller vouches
+    for it (resolved inside the library) and for the names in files (one safe component each).
+    """
+    if os.path.lexists(target):
+        return False
+    parent = os.path.dirname(target)
+    temp = os.path.join(parent, f"{NEW_FOLDER_PREFIX}{os.getpid()}.{next(_COUNTER)}")
+    os.mkdir(temp)
+    try:
+        made = {""}
+        for rel, data in files:
+            if any(part in ("", ".", "..") for part in rel.split("/")) or "\0" in rel:
+                raise ValueError(f"unsafe name in a new folder: {rel!r}")
+            sub = rel.rpartition("/")[0]
+            if sub not in made:
+                os.makedirs(os.path.join(temp, sub), exist_ok=True)
+                made.add(sub)
+            fd = os.open(os.path.join(temp, rel), _FLAGS, 0o666)
+            try:
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view) :]
+            finally:
+                os.close(fd)
+        try:
+            os.rename(temp, target)  # replaces nothing but an empty folder made meanwhile
+        except OSError as exc:
+            if exc.errno not in (errno.EEXIST, errno.ENOTEMPTY, errno.ENOTDIR, errno.EISDIR):
+                raise
+            shutil.rmtree(temp)
+            return False  # something appeared there meanwhile: the caller writes file by file
+    except BaseException:
+        shutil.rmtree(temp, ignore_errors=True)
+        raise
+    return True
+
+
+def native() -> ModuleType | None:
+    """Return the C twin of write_new_folder (fs/_tree_write.c), or None: not built, or ANTENNA_NO_C=1."""
+    return None if os.environ.get("ANTENNA_NO_C", "") == "1" else _built
+
+
+def write_new_folders(folders: Sequence[tuple[str, Sequence[tuple[str, bytes]]]]) -> list[bool]:
+    """write_new_folder for each (target, files), in C without the GIL when built (see _tree_write.c)."""
+    module = native()
+    if module is None:
+        return [write_new_folder(target, files) for target, files in folders]
+    targets = [target for target, _files in folders]
+    temps = [
+        os.path.join(os.path.dirname(t), f"{NEW_FOLDER_PREFIX}{os.getpid()}.{next(_COUNTER)}")
+        for t in targets
+    ]
+    try:
+        statuses = module.write_new_folders(
+            targets,
+            temps,
+            [len(files) for _target, files in folders],
+            [rel for _target, files in folders for rel, _data in files],
+            [data for _target, files in folders for _rel, data in files],
+        )
+    except BaseException:
+        for temp in temps:
+            shutil.rmtree(temp, ignore_errors=True)
+        raise
+    for temp, status in zip(temps, statuses, strict=True):
+        if status == 0 and os.path.lexists(temp):
+            shutil.rmtree(temp)  # its target appeared meanwhile: the caller writes file by file
+    return [status == 1 for status in statuses]
+
+
+def remove_abandoned_new_folders(parent: Path) -> int:
+    """Remove the temp folders of write_new_folder that a killed process left in parent; count them."""
+    removed = 0
+    try:
+        entries = [e for e in os.scandir(parent) if e.name.startswith(NEW_FOLDER_PREFIX)]
+    except (FileNotFoundError, NotADirectoryError):
+        return 0
+    for entry in entries:
+        pid = entry.name[len(NEW_FOLDER_PREFIX) :].partition(".")[0]
+        if not entry.is_dir(follow_symlinks=False) or (pid.isdigit() and _running(int(pid))):
+            continue  # a live export's folder (this one's, or another process's), or not ours
+        shutil.rmtree(entry.path, ignore_errors=True)
+        removed += 1
+    return removed
+
+
+def _running(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 _NETWORK = ("nfs", "nfs4", "cifs", "smb3", "smbfs", "9p", "ceph", "glusterfs", "afs", "davfs")
 
 
@@ -81,7 +196,7 @@ def on_network_filesystem(path: Path) -> bool:
     return kind in _NETWORK or kind.startswith("fuse.")
 
 
-def make_dirs(folders: set[Path]) -> None:
+def make_dirs(folders: set[str]) -> None:
     """Create folders and their parents (before a pool writes into them)."""
     for folder in sorted(folders):
         os.makedirs(folder, exist_ok=True)

@@ -13,6 +13,8 @@ from __future__ import annotations
 import bisect
 import contextlib
 import csv
+import itertools
+import os
 from array import array
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -21,7 +23,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol, TextIO
 
-from antenna.fs import LibraryRoot, atomic_move, make_dirs, prune_empty_dirs, remove_file, write_generated
+from antenna.fs import (
+    LibraryRoot,
+    atomic_move,
+    make_dirs,
+    prune_empty_dirs,
+    remove_abandoned_new_folders,
+    remove_file,
+    write_generated,
+    write_new_folders,
+)
 from antenna.vod.models import Cleanup
 from antenna.vod.plan import TreeFile, UrlFor, cleanup_decision
 
@@ -50,7 +61,7 @@ class Store(Protocol):
         ...
 
     def change(self, put: Sequence[Row], drop: Sequence[str]) -> None:
-        """Record files written or moved, forget removed ones."""
+        """Forget the rows at the paths in drop, then record put (a put path has no row unless dropped)."""
         ...
 
     def rows(self) -> Iterator[Row]:
@@ -74,6 +85,9 @@ class Job:
     force: bool = False
     workers: int = 1
     scope: str = "all"  # "all", "movies" or "series": files of the other kind are left alone
+    folders: tuple[
+        str, ...
+    ] = ()  # the tree's top folders (Movies, TV): where a killed run's temp folders lie
 
 
 @dataclass(slots=True)
@@ -109,19 +123,23 @@ class Exporter:
         self.vacated: set[Path] = set()  # folders files were moved out of: removed at the end when empty
         self.put: list[Row] = []
         self.drop: list[str] = []
-        self.report = csv.DictWriter(
-            report, fieldnames=REPORT_FIELDS, extrasaction="ignore", lineterminator="\n"
-        )
-        self.report.writeheader()
+        self.report = csv.writer(report, lineterminator="\n")  # rows in REPORT_FIELDS order
+        self.report.writerow(REPORT_FIELDS)
         self.pool = ThreadPoolExecutor(max_workers=max(1, job.workers))
         # Writes run while the next chunk is made (rendering and the provider's answers overlap the disk);
         # at most IN_FLIGHT batches wait, so memory stays bounded.
         self.inflight: deque[tuple[list[TreeFile], Mapping[str, object], Future[list[bool]]]] = deque()
         self.empty = not store.any()  # a first export: no chunk needs its manifest rows looked up
+        self.db = ThreadPoolExecutor(max_workers=1)  # one thread: the changes are stored in order
+        self.storing: deque[Future[None]] = deque()
+        self.parents: set[str] = set()  # folders new item folders go in, known to exist
+        for folder in job.folders:
+            remove_abandoned_new_folders(Path(self.where(folder)))
 
     def close(self) -> None:
-        """Stop the writers."""
+        """Stop the writers (the stores still waiting are done first)."""
         self.pool.shutdown()
+        self.db.shutdown()
 
     def add(self, files: list[TreeFile]) -> None:
         """Bring one chunk's files to disk and to the manifest (written in the background)."""
@@ -163,10 +181,19 @@ class Exporter:
             if file.series:
                 self.out.series_files[file.series] = self.out.series_files.get(file.series, 0) + 1
         if write:
-            make_dirs({Path(self.where(f.path)).parent for f in write})
-            for i in range(0, len(write), BATCH):
-                batch = write[i : i + BATCH]
-                self.inflight.append((batch, known, self.pool.submit(self._write, batch)))
+            # A folder none of whose files were known (a new movie or series) is written whole; the writer
+            # falls back to file by file when it exists on disk all the same.
+            written = {id(f) for f in write}
+            fresh = frozenset(
+                {_unit(f.path) for f in write} - {_unit(f.path) for f in files if id(f) not in written}
+            )
+            batch: list[TreeFile] = []
+            for file in write:
+                if len(batch) >= BATCH and _unit(file.path) != _unit(batch[-1].path):
+                    self.inflight.append((batch, known, self.pool.submit(self._write, batch, fresh)))
+                    batch = []
+                batch.append(file)
+            self.inflight.append((batch, known, self.pool.submit(self._write, batch, fresh)))
         self._collect(keep=IN_FLIGHT)
 
     def _collect(self, *, keep: int | None) -> None:
@@ -177,6 +204,8 @@ class Exporter:
                 break
             self.inflight.popleft()
             for file, created in zip(batch, future.result(), strict=True):
+                if file.path in known:
+                    self.drop.append(file.path)  # its old row goes; a new path has none to delete
                 self.put.append((file.path, file.digest, file.item, file.role, file.series))
                 action = ("updated" if file.path in known else "created") if created else "unchanged"
                 self.out.add(action)
@@ -185,34 +214,65 @@ class Exporter:
         if len(self.put) + len(self.drop) >= FLUSH:
             self.flush()
 
-    def flush(self) -> None:
-        """Store the manifest changes made so far (of the writes that finished)."""
-        if self.put or self.drop:
-            self.store.change(self.put, self.drop)
-            self.put, self.drop = [], []
+    def flush(self, *, wait: bool = False) -> None:
+        """Store the manifest changes made so far (of the writes that finished), in the background.
 
-    def _write(self, batch: list[TreeFile]) -> list[bool]:
+        The database works while the next chunk is rendered (SQLite and psycopg let go of the GIL while
+        they work); at most two stores wait, and `wait` waits for all of them (a failure is raised here).
+        """
+        if self.put or self.drop:
+            self.storing.append(self.db.submit(self.store.change, self.put, self.drop))
+            self.put, self.drop = [], []
+        while self.storing and (wait or self.storing[0].done() or len(self.storing) > 2):
+            self.storing.popleft().result()
+
+    def _write(self, batch: list[TreeFile], fresh: frozenset[str]) -> list[bool]:
+        """Write a batch (whole folders, in order); return for each file whether it was written."""
         self.check_cancelled()
-        return [write_generated(self.where(file.path), file.data) for file in batch]
+        groups = [
+            (unit, list(files)) for unit, files in itertools.groupby(batch, key=lambda f: _unit(f.path))
+        ]
+        new = [i for i, (unit, _files) in enumerate(groups) if unit and unit in fresh]
+        targets = [self.where(groups[i][0]) for i in new]
+        for parent in {os.path.dirname(target) for target in targets} - self.parents:
+            os.makedirs(parent, exist_ok=True)
+            self.parents.add(parent)
+        cut = [len(groups[i][0]) + 1 for i in new]
+        written = write_new_folders(
+            [
+                (t, [(f.path[c:], f.data) for f in groups[i][1]])
+                for i, t, c in zip(new, targets, cut, strict=True)
+            ]
+        )
+        whole = {i for i, ok in zip(new, written, strict=True) if ok}
+        done: list[bool] = []
+        for i, (_unit_path, files) in enumerate(groups):
+            if i in whole:
+                done.extend(True for _ in files)
+                continue
+            # Not a new folder (or one that appeared on disk all the same): file by file, each compared.
+            paths = [self.where(f.path) for f in files]
+            make_dirs({os.path.dirname(p) for p in paths})
+            done.extend(write_generated(p, f.data) for p, f in zip(paths, files, strict=True))
+        return done
 
     def finish(self, kept_series: Iterable[str], *, complete: bool) -> Outcome:
         """Find the files no chunk made (written before, not listed now) and clean them up as the job says."""
         self._collect(keep=0)
-        self.flush()
+        self.flush(wait=True)
         made_keys = sorted(self.seen)
         self.seen = array("q")
         kept = set(kept_series)
         stale: list[Row] = []
-        made = 0
-        for row in self.store.rows():
+        made = len(made_keys)
+        # A first export's manifest holds only this run's files: none is stale, so it is not read back.
+        for row in () if self.empty else self.store.rows():
             path, _digest, item, role, series = row
             if self._left_alone(item, series, kept):
                 continue
             key = hash((item, role))
             at = bisect.bisect_left(made_keys, key)
-            if at < len(made_keys) and made_keys[at] == key:
-                made += 1
-            else:
+            if at == len(made_keys) or made_keys[at] != key:
                 stale.append(row)
         verdict = cleanup_decision(
             self.job.cleanup, len(stale), made + len(stale), complete=complete, threshold=self.job.threshold,
@@ -238,9 +298,8 @@ class Exporter:
                     else "stale"
                 )
                 self.report.writerow(
-                    {"type": kind, "series_name": path.split("/")[1] if kind != "movie" else "", "season": "",
-                     "title": Path(path).stem, "uuid": uuid, "action": action, "reason": verdict.reason,
-                     "strm_path": path if role == "strm" else "", "nfo_path": ""}
+                    (kind, path.split("/")[1] if kind != "movie" else "", "", Path(path).stem, uuid, action,
+                     verdict.reason, path if role == "strm" else "", "")
                 )  # fmt: skip
         if removed:
             self.store.change([], removed)
@@ -262,16 +321,23 @@ class Exporter:
         season = (
             parts[2].removeprefix("Season ").split(" ")[0] if kind == "episode" and len(parts) > 3 else ""
         )
+        strm = file.role == "strm"
         self.report.writerow(
-            {
-                "type": kind,
-                "series_name": parts[1] if kind in ("episode", "series") else "",
-                "season": season,
-                "title": Path(file.path).stem if kind != "series" else parts[1],
-                "uuid": uuid,
-                "action": action,
-                "reason": reason,
-                "strm_path": file.path if file.role == "strm" else "",
-                "nfo_path": file.path[: -len(".strm")] + ".nfo" if file.role == "strm" else file.path,
-            }
+            (
+                kind,
+                parts[1] if kind in ("episode", "series") else "",
+                season,
+                parts[-1].rpartition(".")[0] if kind != "series" else parts[1],
+                uuid,
+                action,
+                reason,
+                file.path if strm else "",
+                file.path[: -len(".strm")] + ".nfo" if strm else file.path,
+            )
         )
+
+
+def _unit(path: str) -> str:
+    """Return the item folder a file is in ("Movies/<name>", "TV/<name>"), or "" for a file higher up."""
+    parts = path.split("/", 2)
+    return f"{parts[0]}/{parts[1]}" if len(parts) == 3 else ""

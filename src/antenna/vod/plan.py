@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from antenna.formats.vod_nfo import (
     render_episode,
@@ -106,12 +106,12 @@ def series_files(series: Series, naming: Naming, url_for: UrlFor, folder_name: s
     """Return a series' tvshow.nfo, season.nfo files and each episode's .strm and .nfo (one base name)."""
     title = clean_title(series.title, naming.clean_rules)
     folder = f"{naming.series_folder}/{folder_name}"
-    item = f"series:{series.series_id}"
+    item, sid = f"series:{series.series_id}", series.series_id
     tvshow = render_tvshow(
         title, series.year, tmdb=series.tmdb, imdb=series.imdb, plot=series.plot, genre=series.genre,
         poster=series.poster,
     )  # fmt: skip
-    files = [TreeFile(f"{folder}/tvshow.nfo", tvshow, item, "tvshow")]
+    files = [TreeFile(f"{folder}/tvshow.nfo", tvshow, item, "tvshow", sid)]
     seasons: set[int] = set()
     names: set[str] = set()
     for ep in series.episodes:
@@ -125,6 +125,7 @@ def series_files(series: Series, naming: Naming, url_for: UrlFor, folder_name: s
                     render_season_nfo(ep.season, label),
                     item,
                     f"season:{ep.season}",
+                    sid,
                 )
             )
         base = distinct(episode_base(title, ep.season, ep.episode, ep.title, naming), names, ep.stream_id)
@@ -138,10 +139,11 @@ def series_files(series: Series, naming: Naming, url_for: UrlFor, folder_name: s
                 render_strm(url_for(ep.stream_id, ep.extension)),
                 episode,
                 "strm",
+                sid,
             )
         )
-        files.append(TreeFile(f"{folder}/{season}/{base}{NFO}", nfo, episode, "nfo"))
-    return [replace(file, series=series.series_id) for file in files]
+        files.append(TreeFile(f"{folder}/{season}/{base}{NFO}", nfo, episode, "nfo", sid))
+    return files
 
 
 @dataclass(frozen=True, slots=True)

@@ -73,6 +73,12 @@ class VodRepository:
             session.flush()
             return columns_of(row)
 
+    def forget_files(self, source_id: int) -> None:
+        """Forget which files a source wrote and its series states (the files stay on disk)."""
+        with self._sessions.begin() as session:
+            for table in (VodFileRow, VodSeriesRow):
+                session.execute(sa.delete(table).where(table.source_id == source_id))
+
     def delete_source(self, source_id: int) -> None:
         """Remove a source with its manifest, states, streams and runs (its files stay on disk)."""
         with self._sessions.begin() as session:
@@ -124,8 +130,12 @@ class VodRepository:
     def change_manifest(
         self, source_id: int, put: Sequence[tuple[str, str, str, str, str]], drop: Iterable[str]
     ) -> None:
-        """Record files written or moved (path, digest, item, role, series id) and forget removed ones."""
-        gone = sorted(set(drop) | {row[0] for row in put})
+        """Forget the rows at the paths in drop, then record put: (path, digest, item, role, series id).
+
+        A put path must have no row but a dropped one (the exporter drops a path it rewrites): deleting every
+        put path first cost a first export a delete per file for rows that never existed.
+        """
+        gone = sorted(set(drop))
         with self._sessions.begin() as session:
             for start in range(0, len(gone), BATCH):
                 chunk = gone[start : start + BATCH]
