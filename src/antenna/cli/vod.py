@@ -11,6 +11,7 @@ import typer
 
 from antenna.cli.context import open_container
 from antenna.cli.output import job_progress, print_json, print_line, print_table
+from antenna.cli.vod_settings import source_set, source_show
 from antenna.errors import UserError
 from antenna.jobs.models import JobStatus, job_payload
 
@@ -27,6 +28,8 @@ vod_app = typer.Typer(
 source_app = typer.Typer(help="VOD sources: Xtream accounts and M3U playlists.", no_args_is_help=True)
 vod_app.add_typer(source_app, name="source")
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+source_app.command("set")(source_set)
+source_app.command("show")(source_show)
 
 
 @contextlib.contextmanager
@@ -52,7 +55,7 @@ def source_add(
     base_url: Annotated[str, typer.Option(help="Antenna's address as media servers reach it.")] = "",
     url_mode: Annotated[str, typer.Option(help="redirect (Antenna's stable URLs) or provider.")] = "redirect",
     id_style: Annotated[
-        str, typer.Option(help="Folder ID tags: plex {tmdb-N}, jellyfin [tmdbid-N], none.")
+        str, typer.Option(help="Folder ID tags: plex {tmdb-N}, jellyfin \\[tmdbid-N], none.")
     ] = "plex",
     schedule: Annotated[str, typer.Option(help='When to export by itself: "daily 03:00" or a crontab.')] = "",
 ) -> None:

@@ -140,3 +140,4 @@ class VodSourceConfig:
     disk_workers: int | None = None  # None: 12 on a network filesystem, 1 on a local disk
     threshold: float = 0.2  # cleanup apply refused when it would remove more than this share of the tree
     schedule: str = ""  # "daily HH:MM" or a crontab; "" = by hand
+    debug_log: bool = False  # each run also writes a debug log (every decision) beside its report

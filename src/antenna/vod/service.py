@@ -24,6 +24,7 @@ from antenna.jobs.models import JobContext
 from antenna.jobs.schedule import parse_schedule
 from antenna.jobs.schedule_service import ScheduleService
 from antenna.vod import catalogue
+from antenna.vod import settings as vod_settings
 from antenna.vod.export import Exporter, Job, Row
 from antenna.vod.models import Cleanup, IdStyle, UrlMode, VodSourceConfig
 from antenna.vod.plan import TreeFile, movie_chunks, series_files, series_folders
@@ -136,6 +137,30 @@ class VodService:
         self._sync_schedule(row)
         return view_of(row)
 
+    def update_source(self, ref: str | int, changes: Mapping[str, Any]) -> VodSourceView:
+        """Check and store a change of a source's settings; the next export renames files in place."""
+        row = self.repo.source(ref)
+        root = changes.get("root")
+        if isinstance(root, str) and root.strip():
+            changes = {**changes, "root": str(Path(root.strip()).expanduser().resolve())}
+        update = vod_settings.update(row, changes, default_base_url=self._base_url)
+        if not update.columns:
+            return view_of(row)
+        row = self.repo.update_source(row["id"], update.columns)
+        if "root" in update.changed:
+            # A whole new tree goes there (the old folder's files stay): the manifest would call it unchanged.
+            self.repo.forget_files(row["id"])
+        elif update.rewrites:
+            # Series the provider says are unchanged are skipped; they must be written again under new names.
+            self.repo.save_series_states(row["id"], {})
+        if "schedule" in update.changed:
+            if row["schedule"]:
+                self._sync_schedule(row)
+            elif self.schedules is not None:
+                with contextlib.suppress(UserError):
+                    self.schedules.delete(f"vod-source-{row['id']}")
+        return view_of(row)
+
     def remove_source(self, ref: str | int) -> VodSourceView:
         """Forget a source (its files stay where they are)."""
         row = self.repo.source(ref)
@@ -242,6 +267,7 @@ class VodService:
                 force=force,
                 workers=config.disk_workers or (12 if on_network_filesystem(root.path) else 1),
                 scope=scope,
+                folders=(config.naming.movies_folder, config.naming.series_folder),
             )
             exporter = Exporter(job, _Manifest(self.repo, config.id), report, check_cancelled)
             stack.callback(exporter.close)

@@ -24,6 +24,7 @@ from antenna.web import (
     podcast_views,
     settings_views,
     vod_run_views,
+    vod_settings_views,
     vod_views,
 )
 from antenna.web.deps import AuthDep, ContainerDep, require_csrf, require_login
@@ -151,6 +152,7 @@ router.include_router(iptv_views.router)
 router.include_router(iptv_channel_views.router)
 router.include_router(vod_views.router)
 router.include_router(vod_run_views.router)
+router.include_router(vod_settings_views.router)
 router.include_router(podcast_views.router)
 router.include_router(podcast_add_views.router)
 router.include_router(podcast_download_views.router)

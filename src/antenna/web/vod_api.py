@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import FileResponse, RedirectResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from antenna.errors import NotFound
 from antenna.jobs.runner import job_payload
@@ -47,6 +47,40 @@ class AddSource(BaseModel):
     schedule: str = Field("", description='"daily 03:00" or a crontab; empty: by hand')
 
 
+class SourceSettings(BaseModel):
+    """Change some settings of a source: only the fields sent change; null sets one back to its default."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    xtream: str | None = Field(None, description="Xtream server URL (an M3U source becomes an Xtream one)")
+    username: str | None = None
+    password: str | None = None
+    m3u: str | None = Field(None, description="M3U URL or file (an Xtream source becomes an M3U one)")
+    root: str | None = Field(None, description="Output folder; the next export writes a whole new tree there")
+    base_url: str | None = Field(None, description="Antenna's address for players; empty: the server's own")
+    url_mode: str | None = Field(None, description="redirect or provider")
+    schedule: str | None = Field(None, description='"daily 03:00" or a crontab; empty: by hand')
+    id_style: str | None = Field(None, description="plex, jellyfin or none")
+    movies_folder: str | None = Field(None, description="one folder name; default Movies")
+    series_folder: str | None = Field(None, description="one folder name; default TV")
+    movie_template: str | None = Field(None, description="from {title} {year} {id}")
+    series_template: str | None = Field(None, description="from {title} {year} {id}")
+    episode_template: str | None = Field(None, description="from {series} {season} {episode} {title}")
+    clean_rules: list[str] | None = Field(
+        None, description="regular expressions cut from the start of titles; null: Antenna's own; []: none"
+    )
+    include_categories: list[str] | None = Field(None, description="names or ids; empty: all")
+    exclude_categories: list[str] | None = Field(None, description="names or ids")
+    year_min: int | None = None
+    year_max: int | None = None
+    title_regex: str | None = Field(None, description="only titles matching it (any case); empty: all")
+    rich_nfo: bool | None = Field(None, description="fetch each movie's details for its NFO")
+    provider_workers: int | None = Field(None, description="requests at once to the provider, 1-64")
+    disk_workers: int | None = Field(None, description="files written at once, 1-64; null: automatic")
+    threshold: float | None = Field(None, description="largest share of the tree a cleanup may delete, 0-1")
+    debug_log: bool | None = Field(None, description="each run also writes a debug log")
+
+
 class Export(BaseModel):
     """Start an export of one source."""
 
@@ -67,6 +101,18 @@ def add_source(body: AddSource, container: ContainerDep) -> dict[str, Any]:
     """Add a source."""
     values = body.model_dump()
     return container.vod.add_source(values.pop("name"), **values).to_dict()
+
+
+@router.get("/sources/{ref}")
+def source(ref: str, container: ContainerDep) -> dict[str, Any]:
+    """Return one source with every setting (the password only said to be set)."""
+    return container.vod.source(ref).to_dict()
+
+
+@router.patch("/sources/{ref}")
+def update_source(ref: str, body: SourceSettings, container: ContainerDep) -> dict[str, Any]:
+    """Change some settings of a source; a naming change renames the files at the next export."""
+    return container.vod.update_source(ref, body.model_dump(exclude_unset=True)).to_dict()
 
 
 @router.delete("/sources/{ref}")
