@@ -74,6 +74,25 @@ def test_export_writes_a_paired_tree_then_nothing_then_only_what_changed(
     assert len(provider.actions("get_series_info")) == details_before + 1  # only the touched series
 
 
+def test_an_unchanged_series_whose_files_went_missing_is_fetched_and_written_again(
+    container: Container, provider: VodServer, tmp_path: Path
+) -> None:
+    root = tmp_path / "vod"
+    add(container, provider, root)
+    container.vod.export("prov")
+    shows = sorted((root / "TV").iterdir())
+    lost = next(shows[0].rglob("*.strm"))
+    lost.unlink()  # a user (or a sync tool) deleted an episode file
+    details_before = len(provider.actions("get_series_info"))
+    again = container.vod.export("prov")
+    assert "1 updated" in again
+    assert lost.exists()
+    _run, rows = container.vod.report()
+    assert [(r["action"], r["reason"]) for r in rows] == [("updated", "missing or edited on disk")]
+    assert len(provider.actions("get_series_info")) == details_before + 1  # only that series
+    assert "0 created" in container.vod.export("prov")
+
+
 def test_cleanup_preview_apply_and_threshold(
     container: Container, provider: VodServer, tmp_path: Path
 ) -> None:

@@ -15,7 +15,9 @@ from hypothesis import strategies as st
 from antenna.fs import bulk
 from antenna.fs.bulk import (
     NEW_FOLDER_PREFIX,
+    folder_stamp,
     remove_abandoned_new_folders,
+    stamp_holds,
     write_generated,
     write_new_folder,
     write_new_folders,
@@ -146,3 +148,21 @@ def test_write_generated_leaves_equal_content_alone_and_keeps_a_users_mode(tmp_p
     assert path.read_bytes() == b"two"
     assert path.stat().st_mode & 0o777 == 0o600
     assert os.listdir(tmp_path) == ["a.strm"]
+
+
+def test_a_folder_stamp_holds_until_a_file_is_added_removed_or_renamed(tmp_path: Path) -> None:
+    show = tmp_path / "Show"
+    write_new_folder(
+        str(show), [("tvshow.nfo", b"x"), ("Season 01/a.strm", b"u"), ("Season 02/b.strm", b"u")]
+    )
+    stamp = folder_stamp(show, ["Season 01", "Season 02"])
+    assert stamp == folder_stamp(show)  # the subfolders listed, or given: the same stamp
+    assert stamp_holds(show, stamp)
+    (show / "Season 02" / "b.strm").write_bytes(b"edited in place")  # contents are not what it watches
+    assert stamp_holds(show, stamp)
+    (show / "Season 02" / "b.strm").unlink()
+    assert not stamp_holds(show, stamp)
+    assert not stamp_holds(show, "")
+    assert not stamp_holds(tmp_path / "missing", stamp)
+    assert folder_stamp(tmp_path / "missing", ["Season 01"]) == ""
+    assert folder_stamp(show, ["Season 09"]) == ""  # a subfolder that is not there

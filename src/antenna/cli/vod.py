@@ -182,17 +182,33 @@ def stats(
 def report(
     ctx: typer.Context,
     run: Annotated[int | None, typer.Argument(help="Run id (default: the newest).")] = None,
+    debug_log: Annotated[
+        bool, typer.Option("--debug-log", help="Print its debug log (kept with `source set --debug-log`).")
+    ] = False,
     json_: JsonOpt = False,
 ) -> None:
     """Show an export's report: what happened to each movie and episode, and why."""
     with _container(ctx) as container:
-        info, rows = container.vod.report(run)
+        info, rows = container.vod.report(run, limit=0 if debug_log else None)
+        if debug_log:
+            path = container.vod.debug_log_path(info["id"])
+            if not path.exists():
+                raise UserError(
+                    f"Export #{info['id']} has no debug log.",
+                    "Turn it on with `antenna vod source set NAME --debug-log`, then export again.",
+                )
+            with open(path, encoding="utf-8", errors="replace") as stream:
+                for line in stream:
+                    typer.echo(line, nl=False)
+            return
         if json_:
             print_json({"run": {k: str(v) for k, v in info.items()}, "rows": rows})
             return
         print_line(f"Run #{info['id']} ({info['status']}): {info['message']}")
         if info["report"]:
             print_line(f"CSV: {info['report']}")
+        if container.vod.debug_log_path(info["id"]).exists():
+            print_line(f"Debug log: {container.vod.debug_log_path(info['id'])}")
         print_table(
             "Changes",
             ["Type", "Series", "Season", "Title", "Action", "Reason"],

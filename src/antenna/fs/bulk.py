@@ -14,7 +14,7 @@ import itertools
 import os
 import shutil
 import stat
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from types import ModuleType
 
@@ -109,6 +109,64 @@ def write_new_folder(target: str, files: Sequence[tuple[str, bytes]]) -> bool:
         shutil.rmtree(temp, ignore_errors=True)
         raise
     return True
+
+
+def count_files(folder: Path, suffixes: tuple[str, ...]) -> int:
+    """Count the files ending in suffixes in folder and its subfolders, one level down (0 if it is missing).
+
+    One listing per folder, no stat per file: how an export checks that an unchanged series' files are
+    still there without reading each one.
+    """
+    found = 0
+    try:
+        with os.scandir(folder) as entries:
+            subfolders = []
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    subfolders.append(entry.path)
+                elif entry.name.endswith(suffixes):
+                    found += 1
+        for sub in subfolders:
+            with os.scandir(sub) as entries:
+                found += sum(1 for entry in entries if entry.name.endswith(suffixes))
+    except (FileNotFoundError, NotADirectoryError):
+        return found
+    return found
+
+
+def folder_stamp(folder: Path, subfolders: Iterable[str] | None = None) -> str:
+    """Return the modification times of folder and of its subfolders, as a stamp ("" if one is missing).
+
+    subfolders None: those folder holds now (a listing).
+
+    Adding, removing or renaming a file changes its folder's time: while the stamp holds (stamp_holds), the
+    files written there are all still there, known from one stat per folder instead of a listing.
+    """
+    if subfolders is None:
+        try:
+            with os.scandir(folder) as entries:
+                subfolders = [e.name for e in entries if e.is_dir(follow_symlinks=False)]
+        except OSError:
+            return ""
+    lines = []
+    for rel in ("", *sorted(subfolders)):
+        try:
+            lines.append(f"{rel}={os.stat(os.path.join(folder, rel) if rel else folder).st_mtime_ns}")
+        except OSError:
+            return ""
+    return "\n".join(lines)  # names hold no newline (sanitize_name removes control characters)
+
+
+def stamp_holds(folder: Path, stamp: str) -> bool:
+    """Return True when folder and the subfolders a folder_stamp recorded still have the times it records."""
+    for line in stamp.split("\n"):
+        rel, _, ns = line.rpartition("=")
+        try:
+            if os.stat(os.path.join(folder, rel) if rel else folder).st_mtime_ns != int(ns):
+                return False
+        except (OSError, ValueError):
+            return False
+    return bool(stamp)
 
 
 def native() -> ModuleType | None:

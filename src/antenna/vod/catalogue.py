@@ -19,10 +19,11 @@ from antenna.clients.http_source import fetch
 from antenna.errors import AntennaError, UserError
 from antenna.formats.guide import ParseWarning
 from antenna.formats.m3u import decode_lines, iter_m3u
+from antenna.vod import run_log
 from antenna.vod.m3u_vod import vod_entries
 from antenna.vod.models import Movie, Series, VodSourceConfig
 from antenna.vod.naming import clean_title
-from antenna.vod.plan import keep
+from antenna.vod.plan import keep, series_folders
 
 log = logging.getLogger(__name__)
 
@@ -52,32 +53,45 @@ class Catalogue:
     )  # every series passing the filters (names come from here)
     series: list[Series] = field(default_factory=list)  # those to write: with episodes, or to fetch them for
     kept: set[str] = field(default_factory=set)  # series not fetched again (unchanged, or failed this time)
+    recheck: set[str] = field(default_factory=set)  # unchanged series whose files are not all on disk
     details: Callable[[Series], Series] | None = (
         None  # fetches a series' episodes (Xtream); None: it has them
     )
     complete: bool = True
     problems: list[str] = field(default_factory=list)
     listed_series: int = 0
+    folders: dict[str, str] = field(default_factory=dict)  # series id -> folder name (Xtream)
     movie_url: Callable[[str, str], str] | None = None  # the provider URL of a movie (Xtream)
     episode_url: Callable[[str, str], str] | None = None
 
 
 Progress = Callable[[int, int, str], None]
+SeriesState = tuple[int, int, str]  # last_modified the provider said, files written, folders' stamp
 
 
 def _wanted(config: VodSourceConfig, title: str, year: int | None, category_id: str, category: str) -> bool:
-    return keep(clean_title(title, config.naming.clean_rules), year, category_id, category, config.filter)
+    wanted = keep(clean_title(title, config.naming.clean_rules), year, category_id, category, config.filter)
+    if not wanted:
+        run_log.say(
+            f"left out by the filters: {title!r} ({year or 'no year'}, category {category or category_id})"
+        )
+    return wanted
 
 
 def from_xtream(
     config: VodSourceConfig,
     client: VodClient,
-    states: Mapping[str, tuple[int, int]],
+    states: Mapping[str, SeriesState],
     scope: str,
     progress: Progress,
     check_cancelled: Callable[[], None],
+    present: Callable[[str, SeriesState], bool] = lambda folder, state: True,
 ) -> Catalogue:
-    """Read an Xtream account: movies, the series list, and details of the series that changed."""
+    """Read an Xtream account: movies, the series list, and details of the series that changed.
+
+    A series the provider says is unchanged is skipped (no details call, no writes) when `present` says its
+    folder still holds the files written for it; otherwise it is fetched and written again.
+    """
     out = Catalogue(movie_url=client.movie_url, episode_url=client.episode_url)
     if scope in ("all", "movies"):
         progress(0, 1, "reading the movies")
@@ -94,6 +108,7 @@ def from_xtream(
             s for s in client.series_list() if _wanted(config, s.title, s.year, s.category_id, s.category)
         ]
         out.listed_series = len(listed)
+        out.folders = series_folders(listed, config.naming)
         changed = []
         for show in listed:
             before = states.get(show.series_id)
@@ -103,9 +118,17 @@ def from_xtream(
                 and before[0] == show.last_modified
                 and before[1] > 0
             ):
-                out.kept.add(show.series_id)  # the provider says nothing changed: no details call, no writes
+                if present(out.folders[show.series_id], before):
+                    out.kept.add(show.series_id)  # the provider says nothing changed: no details, no writes
+                    run_log.say(f"series {show.series_id} {show.title!r}: unchanged and its files are there")
+                    continue
+                out.recheck.add(show.series_id)  # files went missing: compared with the disk this time
+                run_log.say(
+                    f"series {show.series_id} {show.title!r}: unchanged, files missing: fetched again"
+                )
             else:
-                changed.append(show)
+                run_log.say(f"series {show.series_id} {show.title!r}: new or changed: fetched")
+            changed.append(show)
         out.listed = listed
         out.series = changed
         out.details = client.series_info

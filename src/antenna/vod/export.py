@@ -17,7 +17,7 @@ import itertools
 import os
 from array import array
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +33,7 @@ from antenna.fs import (
     write_generated,
     write_new_folders,
 )
+from antenna.vod import run_log
 from antenna.vod.models import Cleanup
 from antenna.vod.plan import TreeFile, UrlFor, cleanup_decision
 
@@ -70,6 +71,10 @@ class Store(Protocol):
 
     def any(self) -> bool:
         """Return True when the manifest has a row."""
+        ...
+
+    def count(self) -> int:
+        """Return the number of rows."""
         ...
 
 
@@ -141,13 +146,17 @@ class Exporter:
         self.pool.shutdown()
         self.db.shutdown()
 
-    def add(self, files: list[TreeFile]) -> None:
-        """Bring one chunk's files to disk and to the manifest (written in the background)."""
+    def add(self, files: list[TreeFile], recheck: Collection[str] = ()) -> None:
+        """Bring one chunk's files to disk and to the manifest (written in the background).
+
+        Files of the series in recheck are compared with the disk even where the manifest has them unchanged.
+        """
         self.check_cancelled()
         paths = [f.path for f in files]
         known = {} if self.empty else self.store.known(sorted({f.item for f in files}), paths)
         by_role = {(item, role): path for path, (_d, item, role, _s) in known.items()}
         wanted = set(paths)
+        debug = run_log.active()
         put: list[Row] = []
         drop: list[str] = []
         write: list[TreeFile] = []
@@ -155,8 +164,10 @@ class Exporter:
             self.seen.append(hash((file.item, file.role)))
             row = known.get(file.path)
             if row is not None:
-                if row[0] == file.digest and row[1] == file.item:
+                if row[0] == file.digest and row[1] == file.item and file.series not in recheck:
                     self.out.add("unchanged")
+                    if debug:
+                        run_log.say(f"unchanged {file.path} (the manifest has this content)")
                     continue
                 write.append(file)
                 continue
@@ -173,6 +184,8 @@ class Exporter:
                 put.append((file.path, file.digest, file.item, file.role, file.series))
                 self.out.add("renamed")
                 self._row(file, "renamed", f"was {old}")
+                if debug:
+                    run_log.say(f"renamed {old} -> {file.path} (moved in place)")
             else:
                 write.append(file)
         self.put.extend(put)
@@ -203,6 +216,7 @@ class Exporter:
             if not future.done() and (keep is None or len(self.inflight) <= keep):
                 break
             self.inflight.popleft()
+            debug = run_log.active()
             for file, created in zip(batch, future.result(), strict=True):
                 if file.path in known:
                     self.drop.append(file.path)  # its old row goes; a new path has none to delete
@@ -210,7 +224,10 @@ class Exporter:
                 action = ("updated" if file.path in known else "created") if created else "unchanged"
                 self.out.add(action)
                 if created:
-                    self._row(file, action, "content changed" if file.path in known else "new")
+                    self._row(file, action, _reason(file, known))
+                if debug:
+                    why = _reason(file, known) if created else "the file on disk already holds it"
+                    run_log.say(f"{action} {file.path} ({why})")
         if len(self.put) + len(self.drop) >= FLUSH:
             self.flush()
 
@@ -256,8 +273,12 @@ class Exporter:
             done.extend(write_generated(p, f.data) for p, f in zip(paths, files, strict=True))
         return done
 
-    def finish(self, kept_series: Iterable[str], *, complete: bool) -> Outcome:
-        """Find the files no chunk made (written before, not listed now) and clean them up as the job says."""
+    def finish(self, kept_series: Iterable[str], *, complete: bool, kept_files: int | None = None) -> Outcome:
+        """Find the files no chunk made (written before, not listed now) and clean them up as the job says.
+
+        kept_files, the files the kept series had, lets a run of the whole tree skip reading the manifest back
+        when it holds exactly the files made plus those: then none is stale.
+        """
         self._collect(keep=0)
         self.flush(wait=True)
         made_keys = sorted(self.seen)
@@ -265,8 +286,12 @@ class Exporter:
         kept = set(kept_series)
         stale: list[Row] = []
         made = len(made_keys)
-        # A first export's manifest holds only this run's files: none is stale, so it is not read back.
-        for row in () if self.empty else self.store.rows():
+        # A first export's manifest holds only this run's files, and one with as many rows as files made and
+        # kept holds no others (each made file has one row): no file is stale, so the rows are not read back.
+        nothing_stale = self.empty or (
+            kept_files is not None and self.job.scope == "all" and self.store.count() == made + kept_files
+        )
+        for row in () if nothing_stale else self.store.rows():
             path, _digest, item, role, series = row
             if self._left_alone(item, series, kept):
                 continue
@@ -288,6 +313,9 @@ class Exporter:
                 self.out.add("deleted")
             else:
                 self.out.add("stale")
+            run_log.say(
+                f"{'deleted' if verdict.remove else 'stale'} {path} (not listed now; {verdict.reason})"
+            )
             if role in ("strm", "tvshow"):
                 kind, _, uuid = item.partition(":")
                 action = (
@@ -341,3 +369,12 @@ def _unit(path: str) -> str:
     """Return the item folder a file is in ("Movies/<name>", "TV/<name>"), or "" for a file higher up."""
     parts = path.split("/", 2)
     return f"{parts[0]}/{parts[1]}" if len(parts) == 3 else ""
+
+
+def _reason(file: TreeFile, known: Mapping[str, object]) -> str:
+    """Say why a file was written: new, changed by the provider, or missing or edited on disk."""
+    row = known.get(file.path)
+    if row is None:
+        return "new"
+    same = isinstance(row, tuple) and row[0] == file.digest  # the provider's content is what was written
+    return "missing or edited on disk" if same else "content changed"

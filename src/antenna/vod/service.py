@@ -8,55 +8,37 @@ import csv
 import io
 import itertools
 import os
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TextIO
-from urllib.parse import quote
+from typing import Any
 
 from antenna.clients.xtream import XtreamAccount
 from antenna.clients.xtream_vod import XtreamVodClient, stream_url
 from antenna.db.repos.plex import Columns
 from antenna.db.repos.vod import VodRepository
 from antenna.errors import AntennaError, NotFound, UserError
-from antenna.fs import LibraryRoot, atomic_write, atomic_writer, ensure_dir, on_network_filesystem
+from antenna.fs import (
+    atomic_write,
+    atomic_writer,
+    ensure_dir,
+)
 from antenna.jobs.models import JobContext
 from antenna.jobs.schedule import parse_schedule
 from antenna.jobs.schedule_service import ScheduleService
-from antenna.vod import catalogue
+from antenna.vod import catalogue, run_log
 from antenna.vod import settings as vod_settings
-from antenna.vod.export import Exporter, Job, Row
+from antenna.vod.export_run import ClientFactory, ExportRun
 from antenna.vod.models import Cleanup, IdStyle, UrlMode, VodSourceConfig
-from antenna.vod.plan import TreeFile, movie_chunks, series_files, series_folders
 from antenna.vod.sources import VodSourceView, config_of, view_of
 
 JOB_KIND = "vod_export"
 SCOPES = ("all", "movies", "series")
-ClientFactory = Callable[[VodSourceConfig], catalogue.VodClient]
 
 
 def xtream_client(config: VodSourceConfig) -> catalogue.VodClient:
     """Return the Xtream VOD client of a source."""
     return XtreamVodClient(XtreamAccount(config.server, config.username, config.password), timeout=60.0)
-
-
-class _Manifest:
-    """One source's manifest, as the exporter reads and changes it."""
-
-    def __init__(self, repo: VodRepository, source_id: int) -> None:
-        self.repo, self.source_id = repo, source_id
-
-    def known(self, items: Sequence[str], paths: Sequence[str]) -> Mapping[str, tuple[str, str, str, str]]:
-        return self.repo.manifest_for(self.source_id, items, paths)
-
-    def change(self, put: Sequence[Row], drop: Sequence[str]) -> None:
-        self.repo.change_manifest(self.source_id, put, drop)
-
-    def rows(self) -> Iterator[Row]:
-        return self.repo.manifest_rows(self.source_id)
-
-    def any(self) -> bool:
-        return self.repo.has_manifest(self.source_id)
 
 
 class VodService:
@@ -224,120 +206,30 @@ class VodService:
         run_id = self.repo.add_run(config.id, scope, mode.value, self._clock())
         ensure_dir(self.reports)
         report = self.reports / f"run-{run_id}.csv"
-        try:
-            # The report streams into a temp file as the run goes; only a finished run's report appears.
-            with atomic_writer(report) as raw:
-                stream = io.TextIOWrapper(raw, encoding="utf-8", newline="")
-                summary, counts = self._export(config, scope, mode, force, stream, progress, check_cancelled)
-                stream.detach()  # flushes; atomic_writer closes the file itself
-        except BaseException as exc:
-            message = str(exc) if isinstance(exc, AntennaError) else f"{type(exc).__name__}: {exc}"
-            self._finish(run_id, config.id, "failed", message, {}, "")
-            raise
+        debug = self.debug_log_path(run_id) if config.debug_log else None
+        with run_log.recording(debug, [config.password, config.username]):
+            run_log.say(
+                f"export #{run_id} of {config.name}: scope {scope}, cleanup {mode.value}, force {force}"
+            )
+            try:
+                # The report streams into a temp file as the run goes; only a finished run's report appears.
+                with atomic_writer(report) as raw:
+                    stream = io.TextIOWrapper(raw, encoding="utf-8", newline="")
+                    run = ExportRun(self.repo, self._client_factory, self._base_url)
+                    summary, counts = run.run(config, scope, mode, force, stream, progress, check_cancelled)
+                    stream.detach()  # flushes; atomic_writer closes the file itself
+            except BaseException as exc:
+                message = str(exc) if isinstance(exc, AntennaError) else f"{type(exc).__name__}: {exc}"
+                run_log.say(f"failed: {message}")
+                self._finish(run_id, config.id, "failed", message, {}, "")
+                raise
+            run_log.say(f"done: {summary}")
         self._finish(run_id, config.id, "ok", summary, counts, str(report))
         return summary
 
-    def _export(
-        self,
-        config: VodSourceConfig,
-        scope: str,
-        mode: Cleanup,
-        force: bool,
-        report: TextIO,
-        progress: Callable[[int, int, str], None],
-        check_cancelled: Callable[[], None],
-    ) -> tuple[str, dict[str, int]]:
-        """Read the catalogue and write its tree a chunk at a time (the provider stays open for details)."""
-        with contextlib.ExitStack() as stack:
-            if config.kind == "m3u":
-                found = catalogue.from_m3u(config, scope)
-            else:
-                client = stack.enter_context(self._client_factory(config))
-                states = self.repo.series_states(config.id)
-                found = catalogue.from_xtream(config, client, states, scope, progress, check_cancelled)
-            check_cancelled()
-            root = LibraryRoot(Path(config.root))
-            root.ensure()
-            job = Job(
-                root=root,
-                movie_url=self._url_for(config, "movie", found),
-                episode_url=self._url_for(config, "episode", found),
-                cleanup=mode,
-                threshold=config.threshold,
-                force=force,
-                workers=config.disk_workers or (12 if on_network_filesystem(root.path) else 1),
-                scope=scope,
-                folders=(config.naming.movies_folder, config.naming.series_folder),
-            )
-            exporter = Exporter(job, _Manifest(self.repo, config.id), report, check_cancelled)
-            stack.callback(exporter.close)
-            total = len(found.movies) + len(found.series)
-            done = 0
-            for chunk in movie_chunks(found.movies, config.naming, job.movie_url):
-                exporter.add(chunk)
-                done += len(chunk) // 2
-                progress(done, total, "writing movies")
-            if scope in ("all", "movies"):
-                self.repo.save_streams(
-                    config.id, "movie", ((m.stream_id, m.extension, m.url) for m in found.movies)
-                )
-            folders = series_folders(found.listed, config.naming)
-            streams: list[tuple[str, str, str]] = []
-            batch: list[TreeFile] = []
-            for show in catalogue.with_episodes(config, found, check_cancelled):
-                batch.extend(series_files(show, config.naming, job.episode_url, folders[show.series_id]))
-                streams.extend((e.stream_id, e.extension, e.url) for e in show.episodes)
-                done += 1
-                if len(batch) >= 2000:  # a few series at a time: one manifest look-up for all of them
-                    exporter.add(batch)
-                    batch = []
-                    progress(done, total, "writing series")
-                if len(streams) >= 5000:
-                    self.repo.add_streams(config.id, "episode", streams)
-                    streams = []
-            if batch:
-                exporter.add(batch)
-            self.repo.add_streams(config.id, "episode", streams)
-            outcome = exporter.finish(found.kept, complete=found.complete)
-        if scope in ("all", "series"):
-            self._remember(config, found, outcome.series_files)
-        counts = dict(outcome.counts)
-        counts.update(movies=len(found.movies), series=found.listed_series, fetched_series=len(found.series))
-        parts = [f"{counts.get(k, 0)} {k}" for k in ("created", "updated", "renamed", "unchanged", "deleted")]
-        summary = f"{config.name}: {len(found.movies)} movies, {found.listed_series} series; " + ", ".join(
-            parts
-        )
-        if counts.get("stale"):
-            summary += f"; {counts['stale']} files no longer listed ({outcome.cleanup})"
-        if found.problems:
-            summary += f"; {len(found.problems)} problems (first: {found.problems[0]})"
-        return summary, counts
-
-    def _url_for(
-        self, config: VodSourceConfig, kind: str, found: catalogue.Catalogue
-    ) -> Callable[[str, str], str]:
-        """Return what a .strm holds for a stream: Antenna's stable redirect, or the provider URL."""
-        if config.url_mode is UrlMode.REDIRECT:
-            base = config.base_url or self._base_url
-            return lambda stream_id, ext: f"{base}/vod/{kind}/{config.id}-{quote(stream_id, safe='')}"
-        provider = found.movie_url if kind == "movie" else found.episode_url
-        if provider is not None:
-            return provider
-        urls = {m.stream_id: m.url for m in found.movies} if kind == "movie" else {
-            e.stream_id: e.url for s in found.series for e in s.episodes
-        }  # fmt: skip
-        return lambda stream_id, ext: urls.get(stream_id, "")
-
-    def _remember(
-        self, config: VodSourceConfig, found: catalogue.Catalogue, files: Mapping[str, int]
-    ) -> None:
-        """Store the series states the next run's fast skip needs (a failed series keeps its old state)."""
-        before = self.repo.series_states(config.id)
-        states = {s: before[s] for s in found.kept if s in before}
-        for show in found.series:
-            if show.series_id in files:
-                states[show.series_id] = (show.last_modified, files[show.series_id])
-        self.repo.save_series_states(config.id, states)
+    def debug_log_path(self, run_id: int) -> Path:
+        """Return where a run's debug log is (it exists when its source had the debug log on)."""
+        return self.reports / f"run-{run_id}.log"
 
     def _finish(
         self, run_id: int, source_id: int, status: str, message: str, counts: Mapping[str, int], report: str

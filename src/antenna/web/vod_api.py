@@ -164,6 +164,19 @@ def run_csv(run_id: int, container: ContainerDep) -> FileResponse:
     return FileResponse(info["report"], media_type="text/csv", filename=f"vod-run-{run_id}.csv")
 
 
+@router.get("/runs/{run_id}/debug.log")
+def run_debug_log(run_id: int, container: ContainerDep) -> FileResponse:
+    """Download an export's debug log (written when its source had the debug log on)."""
+    container.vod.run_info(run_id)  # an unknown run is a 404 of its own
+    path = container.vod.debug_log_path(run_id)
+    if not path.exists():
+        raise NotFound(
+            f"Export #{run_id} has no debug log.",
+            "Turn the source's debug log on (antenna vod source set NAME --debug-log) and export again.",
+        )
+    return FileResponse(path, media_type="text/plain", filename=f"vod-run-{run_id}.log")
+
+
 def _run(row: dict[str, Any]) -> dict[str, Any]:
     out = dict(row)
     for key in ("started_at", "finished_at"):

@@ -68,6 +68,7 @@ def runs_context(container: Container) -> dict[str, Any]:
                 "catalogue": catalogue,
                 "summary": _summary(counts) if run["status"] == "ok" else "",
                 "has_report": bool(run["report"]),
+                "has_debug_log": container.vod.debug_log_path(run["id"]).exists(),
             }
         )
     return {"runs": runs, "history_limit": HISTORY_RUNS}
@@ -103,6 +104,7 @@ def report_context(container: Container, run_id: int, sort: str = "") -> dict[st
             "scope": SCOPE_TITLES.get(run["scope"], run["scope"]),
             "cleanup": run["cleanup"],
             "has_report": bool(run["report"]) and not missing,
+            "has_debug_log": container.vod.debug_log_path(run["id"]).exists(),
             "missing": missing,
         },
         "rows": rows[:PREVIEW_ROWS],
@@ -125,6 +127,16 @@ def run_preview(request: Request, run_id: int, container: ContainerDep, sort: st
     """Return a run's report as a table (the first PREVIEW_ROWS rows, sorted by ?sort=column or -column)."""
     context = report_context(container, run_id, sort)
     return templates.TemplateResponse(request, "partials/vod_report.html", context)
+
+
+@router.get("/vod/runs/{run_id}.log")
+def run_debug_log(run_id: int, container: ContainerDep) -> FileResponse:
+    """Download a run's debug log."""
+    container.vod.run_info(run_id)
+    path = container.vod.debug_log_path(run_id)
+    if not path.exists():
+        raise NotFound(f"Export #{run_id} has no debug log.", "Turn it on in the source's settings.")
+    return FileResponse(path, media_type="text/plain", filename=f"vod-run-{run_id}.log")
 
 
 @router.get("/vod/runs/{run_id}.csv")

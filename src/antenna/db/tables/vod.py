@@ -63,6 +63,9 @@ class VodSeriesRow(Base):
     series_id: Mapped[str] = mapped_column(sa.String(64))
     last_modified: Mapped[int] = mapped_column(sa.BigInteger, default=0)
     files: Mapped[int] = mapped_column(sa.Integer, default=0)
+    # Its folders' modification times after the last write ("rel=ns" joined by "/"; "" = unknown): a file
+    # added, removed or renamed there changes them, so one stat per folder tells its files are all there.
+    disk: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
 
 
 class VodStreamRow(Base):
