@@ -66,6 +66,17 @@ def write_generated(path: Path | str, data: bytes) -> bool:
     return True
 
 
+def move_generated(source: Path | str, target: Path | str) -> None:
+    """Move a generated file within its tree (one filesystem), making the target's folders; not synced.
+
+    Like write_generated, no fsync: a move a power cut undid leaves the file at its old name, which the next
+    run finds missing at the new one and writes again. atomic_move's folder fsync per file made renaming a
+    thousand files take seconds on a slow disk.
+    """
+    os.makedirs(os.path.dirname(target), exist_ok=True)
+    os.replace(source, target)
+
+
 NEW_FOLDER_PREFIX = ".antenna-new-"
 
 

@@ -25,8 +25,8 @@ from typing import Protocol, TextIO
 
 from antenna.fs import (
     LibraryRoot,
-    atomic_move,
     make_dirs,
+    move_generated,
     prune_empty_dirs,
     remove_abandoned_new_folders,
     remove_file,
@@ -176,7 +176,7 @@ class Exporter:
             # unless this chunk makes a file at that name too.
             if old is not None and old not in wanted:
                 source = Path(self.where(old))
-                atomic_move(source, Path(self.where(file.path)))
+                move_generated(source, self.where(file.path))
                 self.vacated.add(source.parent)
                 if known[old][0] != file.digest:
                     write_generated(self.where(file.path), file.data)
