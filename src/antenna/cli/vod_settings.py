@@ -9,24 +9,15 @@ import typer
 from antenna.cli.context import open_container
 from antenna.cli.output import print_json, print_line
 from antenna.errors import UserError
+from antenna.vod.settings import FILTER, NAMING
 
 Opt = typer.Option  # keeps the long option list below readable
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 NOT_SETTINGS = ("id", "name", "kind", "has_password", "default_clean_rules", "last_run_at", "last_status")
-NAMING_KEYS = (
-    "id_style",
-    "movies_folder",
-    "series_folder",
-    "movie_template",
-    "series_template",
-    "episode_template",
-    "clean_rules",
-)
-FILTER_KEYS = ("include_categories", "exclude_categories", "year_min", "year_max", "title_regex")
 GROUPS = {
     "Source": ("location", "username", "root", "base_url", "url_mode", "schedule"),
-    "Names": NAMING_KEYS,
-    "Filters": FILTER_KEYS,
+    "Names": NAMING,
+    "Filters": FILTER,
     "Export": ("rich_nfo", "provider_workers", "disk_workers", "threshold", "debug_log"),
 }
 INDENT = 21  # "  " + the longest key and a space: continuation lines of a value start here
@@ -169,11 +160,11 @@ def _notes(changed: list[str], before: dict[str, Any], after: dict[str, Any]) ->
         notes.append(
             f"The next export writes a whole new tree into {after['root']}; {before['root']} keeps its files."
         )
-    elif keys & set(NAMING_KEYS):
+    elif keys & set(NAMING):
         notes.append("The next export renames the files in place (media servers keep what they knew).")
     elif keys & {"url_mode", "base_url", "location", "username", "password"}:
         notes.append("The next export writes the .strm files again.")
-    if keys & set(FILTER_KEYS):
+    if keys & set(FILTER):
         notes.append(
             "Titles the filters now leave out stay on disk until a cleanup: "
             "`antenna vod export --cleanup preview` lists them, `--cleanup apply` removes them."

@@ -41,16 +41,6 @@ TEXT_FIELDS = (
 )
 LIST_FIELDS = ("include_categories", "exclude_categories", "clean_rules")  # one per line
 FLAGS = ("rich_nfo", "debug_log", "default_clean_rules")
-NAMES = (
-    "id_style",
-    "movies_folder",
-    "series_folder",
-    "movie_template",
-    "series_template",
-    "episode_template",
-    "clean_rules",
-)
-FILTERS = ("include_categories", "exclude_categories", "year_min", "year_max", "title_regex")
 FORM_FIELDS = ("xtream", "username", "m3u", *TEXT_FIELDS, *LIST_FIELDS, *FLAGS)
 ERROR_FIELDS = frozenset({*FORM_FIELDS, "password"})  # fields with an error slot; others go atop the form
 
@@ -132,9 +122,9 @@ def _saved(before: VodSourceView, after: VodSourceView) -> str:
     message = f"Saved the settings of {after.name}."
     if "root" in changed:
         message += f" The next export writes a new tree into {after.root}; {before.root} keeps its files."
-    elif changed & {*NAMES, "default_clean_rules"}:
+    elif changed & {*vod_settings.NAMING, "default_clean_rules"}:
         message += " The next export renames its files in place."
-    if changed & set(FILTERS):
+    if changed & set(vod_settings.FILTER):
         message += " Titles the filters now leave out go at the next cleanup (preview it first)."
     if "schedule" in changed:
         message += f" It exports {'on “' + after.schedule + '”' if after.schedule else 'by hand only'}."
