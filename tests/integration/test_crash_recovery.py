@@ -36,6 +36,10 @@ def job_rows(db_path: Path) -> list[tuple[int, str, int, int | None]]:
     return [(int(i), str(s), int(d), r) for i, s, d, r in rows]
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def signal_backup_mid_run(data: Path, sig: signal.Signals) -> tuple[int, int]:
     """Run `antenna backup` on a big database, signal it while its job runs; return (job id, exit code)."""
     upgraded = run_cli(data, "db", "upgrade")
@@ -49,6 +53,9 @@ def signal_backup_mid_run(data: Path, sig: signal.Signals) -> tuple[int, int]:
             stdout=handle,
             stderr=subprocess.STDOUT,
             text=True,
+            # As typed in a terminal: a suite started in the background (`make test &`) has SIGINT ignored,
+            # and the child would inherit that and finish its backup.
+            preexec_fn=_default_sigint,
         )
     try:
         deadline = time.monotonic() + DEADLINE
